@@ -1,0 +1,478 @@
+/*
+ * lcrm_auth: the /auth family (API.md "Auth"): register, login, refresh,
+ * logout, logout-all and the caller's profile.
+ *
+ * Access tokens are JWTs (core lcrm_token); refresh tokens are 256-bit
+ * random strings sent only in an HttpOnly cookie, of which the database
+ * keeps a SHA-256 hash.  Rotation, reuse detection and session revocation
+ * are database functions (sql/0003_auth.sql), one round trip each.
+ */
+#include "lcrm_api.h"
+#include "lcrm_db.h"
+#include "lcrm_fields.h"
+#include "lcrm_http.h"
+#include "lcrm_json.h"
+#include "lcrm_password.h"
+#include "lcrm_private.h"
+#include "lcrm_role.h"
+#include "lcrm_router.h"
+#include "lcrm_secret.h"
+#include "lcrm_validate.h"
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+/* ---- SQL ------------------------------------------------------------------ */
+
+static const char *const sql_register =
+    "SELECT outcome, user_json, user_id, session_id, role FROM lcrm_register("
+    "%s, %s, %s, %s, %s, %s, %s, CAST(%s AS integer), %s, %s)";
+static const char *const sql_login_lookup =
+    "SELECT id, password_hash FROM users WHERE lower(email) = lower(%s)"
+    " AND deleted_at IS NULL AND is_active";
+static const char *const sql_login =
+    "SELECT user_json, user_id, session_id, role FROM lcrm_login("
+    "CAST(%s AS uuid),"
+    " %s, CAST(%s AS integer), %s, %s)";
+static const char *const sql_refresh =
+    "SELECT outcome, user_id, session_id, role FROM lcrm_refresh(%s, %s,"
+    " CAST(%s AS integer))";
+static const char *const sql_logout =
+    "SELECT user_id FROM lcrm_logout(%s)";
+static const char *const sql_logout_all =
+    "SELECT lcrm_revoke_sessions(CAST(%s AS uuid), NULL, 'logout_all')";
+static const char *const sql_profile =
+    "SELECT lcrm_user_json(u) FROM users u WHERE u.id = CAST(%s AS uuid)"
+    " AND u.deleted_at IS NULL";
+static const char *const sql_profile_update =
+    "UPDATE users SET"
+    " name = CASE WHEN %s THEN %s ELSE name END,"
+    " company = CASE WHEN %s THEN %s ELSE company END,"
+    " phone = CASE WHEN %s THEN %s ELSE phone END,"
+    " job_title = CASE WHEN %s THEN %s ELSE job_title END,"
+    " bio = CASE WHEN %s THEN %s ELSE bio END"
+    " WHERE id = CAST(%s AS uuid) AND deleted_at IS NULL"
+    " RETURNING lcrm_user_json(users)";
+
+/* ---- field tables ---------------------------------------------------------- */
+
+static const lcrm_field_t register_fields[] = {
+    {"email", LCRM_FK_EMAIL, LCRM_F_REQUIRED, 3, 254, NULL},
+    {"password", LCRM_FK_PASSWORD, LCRM_F_REQUIRED, 8, 72, NULL},
+    {"name", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 100, NULL},
+    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
+    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
+    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
+};
+#define NREGISTER ((int)(sizeof(register_fields) / sizeof(register_fields[0])))
+
+static const lcrm_field_t login_fields[] = {
+    {"email", LCRM_FK_SECRET, LCRM_F_REQUIRED, 0, 1024, NULL},
+    {"password", LCRM_FK_SECRET, LCRM_F_REQUIRED, 0, 1024, NULL},
+};
+
+static const lcrm_field_t profile_fields[] = {
+    {"name", LCRM_FK_TEXT, 0, 1, 100, NULL},
+    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
+    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
+    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
+    {"bio", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 2000, NULL},
+};
+#define NPROFILE ((int)(sizeof(profile_fields) / sizeof(profile_fields[0])))
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static int db_problem(lcrm_ctx_t *ctx, lcrm_db_rc_e rc)
+{
+    return lcrm_problem(ctx->r, rc == LCRM_DB_UNAVAILABLE
+                                    ? "service_unavailable" : "internal_error",
+                        rc == LCRM_DB_UNAVAILABLE ? "database unavailable"
+                                                  : NULL);
+}
+
+static int validation_problem(lcrm_ctx_t *ctx, lcrm_fields_t *f)
+{
+    return lcrm_problem_fields(ctx->r, "validation_failed",
+                               "request body failed validation", f->errors);
+}
+
+static const char *client_ip(const request_rec *r)
+{
+    return r->useragent_ip ? r->useragent_ip : "-";
+}
+
+static const char *user_agent(const request_rec *r)
+{
+    const char *ua = apr_table_get(r->headers_in, "User-Agent");
+    return ua && !lcrm_check_text(ua, strlen(ua), 0, NULL) ? ua : NULL;
+}
+
+static void set_refresh_cookie(lcrm_ctx_t *ctx, const char *token)
+{
+    const lcrm_server_conf_t *sc = ctx->sc;
+    apr_table_add(ctx->r->err_headers_out, "Set-Cookie", apr_psprintf(
+        ctx->r->pool, "%s=%s; Path=/auth; Max-Age=%" APR_INT64_T_FMT
+        "; HttpOnly%s; SameSite=Strict", lcrm_conf_cookie_name(sc),
+        token ? token : "", token ? lcrm_conf_refresh_ttl(sc) : 0,
+        lcrm_conf_cookie_secure(sc) ? "; Secure" : ""));
+}
+
+/* The refresh cookie's value when well-formed (43 base64url chars). */
+static const char *refresh_cookie(lcrm_ctx_t *ctx)
+{
+    const char *h = apr_table_get(ctx->r->headers_in, "Cookie");
+    const char *name = lcrm_conf_cookie_name(ctx->sc);
+    apr_size_t nlen = strlen(name);
+
+    while (h && *h) {
+        while (*h == ' ' || *h == ';') {
+            h++;
+        }
+        if (!strncmp(h, name, nlen) && h[nlen] == '=') {
+            const char *v = h + nlen + 1;
+            apr_size_t n = strcspn(v, "; ");
+            return apr_pstrmemdup(ctx->r->pool, v, n);
+        }
+        h = strchr(h, ';');
+    }
+    return NULL;
+}
+
+static int token_shaped(const char *t)
+{
+    apr_size_t i;
+    if (strlen(t) != 43) {
+        return 0;
+    }
+    for (i = 0; i < 43; i++) {
+        if (!apr_isalnum(t[i]) && t[i] != '-' && t[i] != '_') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Cookie-authenticated endpoints refuse a foreign Origin: allowed are
+ * the server's own origin and the configured CORS origins.
+ */
+static int foreign_origin(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    if (!origin) {
+        return 0;
+    }
+    if (host && !strcasecmp(origin, apr_pstrcat(r->pool, ap_http_scheme(r),
+                                                 "://", host, NULL))) {
+        return 0;
+    }
+    return !lcrm_conf_origin_allowed(ctx->dc, origin);
+}
+
+/* A new refresh token and its hash. */
+static apr_status_t new_refresh(lcrm_ctx_t *ctx, const char **token,
+                                const char **hash)
+{
+    apr_status_t rv = lcrm_random_token(ctx->r->pool,
+                                        LCRM_REFRESH_TOKEN_BYTES, token);
+    if (rv == APR_SUCCESS) {
+        *hash = lcrm_sha256_hex(ctx->r->pool, *token, strlen(*token));
+    }
+    return rv;
+}
+
+/* {accessToken, tokenType, expiresIn} plus user when user_json is given. */
+static int token_response(lcrm_ctx_t *ctx, int status, const char *user_id,
+                          const char *session_id, const char *role,
+                          const char *user_json)
+{
+    request_rec *r = ctx->r;
+    lcrm_claims_t claims = {user_id, role, session_id, NULL, 0, 0};
+    const char *token, *why;
+    json_object *o = lcrm_json_own(r->pool, json_object_new_object()), *user;
+
+    if (lcrm_token_issue(r->pool, &ctx->sc->token,
+                         apr_time_sec(r->request_time), &claims, &token)) {
+        return lcrm_problem(r, "internal_error", "cannot issue a token");
+    }
+    if (user_json) {
+        if (lcrm_json_parse_value(r->pool, user_json, strlen(user_json), 4,
+                                  &user, &why)) {
+            return lcrm_problem(r, "internal_error", "bad user row");
+        }
+        json_object_object_add(o, "user", json_object_get(user));
+    }
+    json_object_object_add(o, "accessToken", json_object_new_string(token));
+    json_object_object_add(o, "tokenType", json_object_new_string("Bearer"));
+    json_object_object_add(o, "expiresIn",
+                           json_object_new_int64(ctx->sc->token.ttl));
+    lcrm_no_store(r);
+    return lcrm_respond_obj(r, status, o);
+}
+
+/* ---- endpoints -------------------------------------------------------------- */
+
+static int auth_register(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    lcrm_fields_t f;
+    const char *hash, *token, *token_hash, *args[10];
+    lcrm_row_t row;
+    lcrm_db_rc_e rc;
+
+    if (lcrm_fields_extract(r->pool, ctx->body, register_fields, NREGISTER,
+                            &f)) {
+        return validation_problem(ctx, &f);
+    }
+    if (lcrm_password_hash(r->pool, f.values[1], strlen(f.values[1]),
+                           lcrm_conf_bcrypt_cost(ctx->sc), &hash)
+        || new_refresh(ctx, &token, &token_hash)) {
+        return lcrm_problem(r, "internal_error", "cannot hash the password");
+    }
+    args[0] = f.values[0];
+    args[1] = hash;
+    args[2] = f.values[2];
+    args[3] = f.values[3];
+    args[4] = f.values[4];
+    args[5] = f.values[5];
+    args[6] = token_hash;
+    args[7] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                           lcrm_conf_refresh_ttl(ctx->sc));
+    args[8] = user_agent(r);
+    args[9] = client_ip(r);
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_register, 10, args, &row))) {
+        return db_problem(ctx, rc);
+    }
+    if (strcmp(row.cols[0], "ok")) {
+        return lcrm_problem(r, "email_taken", "that email is already registered");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00501)
+                  "registered user %s from %s", row.cols[2], client_ip(r));
+    set_refresh_cookie(ctx, token);
+    apr_table_setn(r->err_headers_out, "Location", "/auth/profile");
+    return token_response(ctx, HTTP_CREATED, row.cols[2], row.cols[3],
+                          row.cols[4], row.cols[1]);
+}
+
+/* Spends one bcrypt verification; returns the user id on success. */
+static int check_credentials(lcrm_ctx_t *ctx, const char *email,
+                             const char *password, const char **user_id)
+{
+    request_rec *r = ctx->r;
+    lcrm_row_t row;
+    const char *args[1];
+    lcrm_db_rc_e rc;
+    int found;
+
+    args[0] = email;
+    rc = lcrm_db_row(lcrm_db(r), sql_login_lookup, 1, args, &row);
+    if (rc != LCRM_DB_OK && rc != LCRM_DB_NO_ROW) {
+        return -(int)rc;
+    }
+    found = rc == LCRM_DB_OK;
+    /* unknown accounts spend the same bcrypt time on a dummy hash */
+    if (lcrm_password_verify(password, strlen(password),
+                             found ? row.cols[1] : ctx->sc->dummy_hash)
+            == APR_SUCCESS && found) {
+        *user_id = row.cols[0];
+        return 1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00502)
+                  "login failed for %s from %s",
+                  found ? row.cols[0] : "an unknown account", client_ip(r));
+    return 0;
+}
+
+static int auth_login(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    lcrm_fields_t f;
+    const char *email, *user_id = NULL, *token, *token_hash, *args[5];
+    lcrm_row_t row;
+    lcrm_db_rc_e rc;
+    int ok;
+
+    if (lcrm_fields_extract(r->pool, ctx->body, login_fields, 2, &f)) {
+        return validation_problem(ctx, &f);
+    }
+    email = lcrm_normalize_email(r->pool, f.values[0], strlen(f.values[0]));
+    if ((ok = check_credentials(ctx, email, f.values[1], &user_id)) < 0) {
+        return db_problem(ctx, (lcrm_db_rc_e)-ok);
+    }
+    if (!ok) {
+        return lcrm_problem(r, "invalid_credentials",
+                            "email or password is incorrect");
+    }
+    if (new_refresh(ctx, &token, &token_hash)) {
+        return lcrm_problem(r, "internal_error", "no randomness");
+    }
+    args[0] = user_id;
+    args[1] = token_hash;
+    args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                           lcrm_conf_refresh_ttl(ctx->sc));
+    args[3] = user_agent(r);
+    args[4] = client_ip(r);
+    rc = lcrm_db_row(lcrm_db(r), sql_login, 5, args, &row);
+    if (rc == LCRM_DB_NO_ROW) {
+        return lcrm_problem(r, "invalid_credentials",
+                            "email or password is incorrect");
+    }
+    if (rc != LCRM_DB_OK) {
+        return db_problem(ctx, rc);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00503)
+                  "login ok for %s from %s", user_id, client_ip(r));
+    set_refresh_cookie(ctx, token);
+    return token_response(ctx, HTTP_OK, row.cols[1], row.cols[2], row.cols[3],
+                          row.cols[0]);
+}
+
+static int auth_refresh(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *cookie, *token, *token_hash, *args[3];
+    lcrm_row_t row;
+    lcrm_db_rc_e rc;
+
+    if (foreign_origin(ctx)) {
+        return lcrm_problem(r, "origin_not_allowed", "origin not allowed");
+    }
+    if (!(cookie = refresh_cookie(ctx))) {
+        return lcrm_problem(r, "unauthorized", "no refresh token");
+    }
+    if (!token_shaped(cookie)) {
+        set_refresh_cookie(ctx, NULL);
+        return lcrm_problem(r, "invalid_token", "refresh token not valid");
+    }
+    if (new_refresh(ctx, &token, &token_hash)) {
+        return lcrm_problem(r, "internal_error", "no randomness");
+    }
+    args[0] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
+    args[1] = token_hash;
+    args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                           lcrm_conf_refresh_grace(ctx->sc) * 1000);
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_refresh, 3, args, &row))) {
+        return db_problem(ctx, rc);
+    }
+    if (!strcmp(row.cols[0], "reused")) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LCRM_LOGNO(00504)
+                      "refresh token reuse: session %s of user %s revoked"
+                      " (from %s)", row.cols[2], row.cols[1], client_ip(r));
+        set_refresh_cookie(ctx, NULL);
+        return lcrm_problem(r, "token_reused",
+                            "refresh token was already used; session revoked");
+    }
+    if (strcmp(row.cols[0], "rotated") && strcmp(row.cols[0], "grace")) {
+        set_refresh_cookie(ctx, NULL);
+        return lcrm_problem(r, "invalid_token", "refresh token not valid");
+    }
+    if (!strcmp(row.cols[0], "rotated")) {
+        set_refresh_cookie(ctx, token);
+    }
+    return token_response(ctx, HTTP_OK, row.cols[1], row.cols[2], row.cols[3],
+                          NULL);
+}
+
+static int auth_logout(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *cookie, *args[1], *user;
+    lcrm_db_rc_e rc;
+
+    if (foreign_origin(ctx)) {
+        return lcrm_problem(r, "origin_not_allowed", "origin not allowed");
+    }
+    cookie = refresh_cookie(ctx);
+    if (cookie && token_shaped(cookie)) {
+        args[0] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
+        rc = lcrm_db_value(lcrm_db(r), sql_logout, 1, args, &user);
+        if (rc != LCRM_DB_OK && rc != LCRM_DB_NO_ROW) {
+            return db_problem(ctx, rc);
+        }
+    }
+    set_refresh_cookie(ctx, NULL);
+    return lcrm_respond_no_content(r);
+}
+
+static int auth_logout_all(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *args[1] = {ctx->caller->user_id}, *count;
+    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(r), sql_logout_all, 1, args,
+                                    &count);
+
+    if (rc != LCRM_DB_OK) {
+        return db_problem(ctx, rc);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00505)
+                  "logout-all for %s from %s: %s sessions revoked",
+                  ctx->caller->user_id, client_ip(r), count);
+    set_refresh_cookie(ctx, NULL);
+    return lcrm_respond_no_content(r);
+}
+
+/* Answers with a user JSON document read from the database. */
+static int user_response(lcrm_ctx_t *ctx, lcrm_db_rc_e rc, const char *json)
+{
+    if (rc == LCRM_DB_NO_ROW) {
+        return lcrm_problem(ctx->r, "invalid_token", "user no longer exists");
+    }
+    if (rc != LCRM_DB_OK) {
+        return db_problem(ctx, rc);
+    }
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_json(ctx->r, HTTP_OK, json);
+}
+
+static int profile_get(lcrm_ctx_t *ctx)
+{
+    const char *args[1] = {ctx->caller->user_id}, *json;
+    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(ctx->r), sql_profile, 1, args,
+                                    &json);
+    return user_response(ctx, rc, json);
+}
+
+static int profile_put(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    lcrm_fields_t f;
+    const char *args[2 * NPROFILE + 1], *json;
+    int i;
+
+    if (lcrm_fields_extract(r->pool, ctx->body, profile_fields, NPROFILE,
+                            &f)) {
+        return validation_problem(ctx, &f);
+    }
+    for (i = 0; i < NPROFILE; i++) {
+        args[2 * i] = (f.present >> i) & 1 ? "true" : "false";
+        args[2 * i + 1] = f.values[i];
+    }
+    args[2 * NPROFILE] = ctx->caller->user_id;
+    return user_response(ctx, lcrm_db_value(lcrm_db(r), sql_profile_update,
+                                            2 * NPROFILE + 1, args, &json),
+                         json);
+}
+
+static const lcrm_route_t auth_routes[] = {
+    LCRM_ENDPOINT("POST", "/auth/register", auth_register, LCRM_RF_BODY, NULL),
+    LCRM_ENDPOINT("POST", "/auth/login", auth_login, LCRM_RF_BODY, NULL),
+    LCRM_ENDPOINT("POST", "/auth/refresh", auth_refresh, LCRM_RF_NO_BODY,
+                  NULL),
+    LCRM_ENDPOINT("POST", "/auth/logout", auth_logout, LCRM_RF_NO_BODY, NULL),
+    LCRM_ENDPOINT("POST", "/auth/logout-all", auth_logout_all,
+                  LCRM_RF_AUTH | LCRM_RF_NO_BODY, NULL),
+    LCRM_ENDPOINT("GET", "/auth/profile", profile_get, LCRM_RF_AUTH, NULL),
+    LCRM_ENDPOINT("PUT", "/auth/profile", profile_put,
+                  LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
+};
+
+int lcrm_auth_handler(request_rec *r)
+{
+    return lcrm_router_dispatch(r, auth_routes,
+                                (int)(sizeof(auth_routes)
+                                      / sizeof(auth_routes[0])));
+}

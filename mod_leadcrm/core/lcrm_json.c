@@ -1,0 +1,219 @@
+/*
+ * lcrm_json: strict parsing over json-c 0.16 (see lcrm_json.h).
+ *
+ * json-c silently keeps the last of duplicate keys, so after a successful
+ * parse we re-scan the raw text and compare each object's member count in
+ * document order with the parsed tree: a duplicate anywhere makes the first
+ * affected object's counts differ.
+ */
+#include "lcrm_json.h"
+
+#include <apr_strings.h>
+#include <math.h>
+#include <string.h>
+
+static apr_status_t json_put_cleanup(void *data)
+{
+    json_object_put(data);
+    return APR_SUCCESS;
+}
+
+json_object *lcrm_json_own(apr_pool_t *pool, json_object *obj)
+{
+    if (obj) {
+        apr_pool_cleanup_register(pool, obj, json_put_cleanup,
+                                  apr_pool_cleanup_null);
+    }
+    return obj;
+}
+
+const char *lcrm_json_dump(apr_pool_t *pool, json_object *obj)
+{
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    return apr_pstrmemdup(pool, s, len);
+}
+
+const char *lcrm_json_get_str(json_object *obj, const char *key,
+                              apr_size_t *len)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(obj, key, &v)
+        || !json_object_is_type(v, json_type_string)) {
+        return NULL;
+    }
+    if (len) {
+        *len = (apr_size_t)json_object_get_string_len(v);
+    }
+    return json_object_get_string(v);
+}
+
+/* Member counts of every object in the raw text, in document order. */
+typedef struct {
+    int *counts;
+    int nobjects;
+    int cap;
+} obj_counts_t;
+
+/* Scans validated JSON text; returns -1 if it holds too many objects. */
+static int scan_member_counts(const char *buf, apr_size_t len,
+                              obj_counts_t *oc)
+{
+    int stack[LCRM_JSON_MAX_DEPTH * 4 + 8]; /* index into counts, or -1 */
+    int depth = 0;
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        char c = buf[i];
+        if (c == '"') {
+            for (i++; i < len && buf[i] != '"'; i++) {
+                if (buf[i] == '\\') {
+                    i++;
+                }
+            }
+        }
+        else if (c == '{' || c == '[') {
+            if (depth >= (int)(sizeof(stack) / sizeof(stack[0]))) {
+                return -1;
+            }
+            if (c == '{') {
+                if (oc->nobjects >= oc->cap) {
+                    return -1;
+                }
+                oc->counts[oc->nobjects] = 0;
+                stack[depth++] = oc->nobjects++;
+            }
+            else {
+                stack[depth++] = -1;
+            }
+        }
+        else if (c == '}' || c == ']') {
+            depth--;
+        }
+        else if (c == ':' && depth > 0 && stack[depth - 1] >= 0) {
+            oc->counts[stack[depth - 1]]++;
+        }
+    }
+    return 0;
+}
+
+/* Walks the tree in document order comparing counts; 0 when all match. */
+static int compare_counts(json_object *v, const obj_counts_t *oc, int *next)
+{
+    if (json_object_is_type(v, json_type_object)) {
+        int me = (*next)++;
+        if (me >= oc->nobjects
+            || oc->counts[me] != json_object_object_length(v)) {
+            return -1;
+        }
+        json_object_object_foreach(v, key, child) {
+            (void)key;
+            if (compare_counts(child, oc, next) != 0) {
+                return -1;
+            }
+        }
+    }
+    else if (json_object_is_type(v, json_type_array)) {
+        size_t i, n = json_object_array_length(v);
+        for (i = 0; i < n; i++) {
+            if (compare_counts(json_object_array_get_idx(v, i), oc, next)) {
+                return -1;
+            }
+        }
+    }
+    else if (json_object_is_type(v, json_type_double)) {
+        if (!isfinite(json_object_get_double(v))) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int has_duplicates(apr_pool_t *pool, json_object *root,
+                          const char *buf, apr_size_t len)
+{
+    obj_counts_t oc;
+    apr_size_t i;
+    int next = 0;
+
+    oc.cap = 1;
+    for (i = 0; i < len; i++) {
+        oc.cap += (buf[i] == '{');
+    }
+    oc.counts = apr_palloc(pool, sizeof(int) * (apr_size_t)oc.cap);
+    oc.nobjects = 0;
+    if (scan_member_counts(buf, len, &oc) != 0) {
+        return 1;
+    }
+    return compare_counts(root, &oc, &next) != 0 || next != oc.nobjects;
+}
+
+static int only_space(const char *p, apr_size_t n)
+{
+    apr_size_t i;
+    for (i = 0; i < n; i++) {
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t lcrm_json_parse_value(apr_pool_t *pool, const char *buf,
+                                   apr_size_t len, int max_depth,
+                                   json_object **out, const char **why)
+{
+    json_tokener *tok;
+    json_object *root;
+    size_t used;
+
+    *out = NULL;
+    if (len == 0 || len > (apr_size_t)INT32_MAX || memchr(buf, '\0', len)) {
+        *why = "body is not valid JSON";
+        return APR_EINVAL;
+    }
+    /* json-c counts the top level as depth 1, nested levels beyond it. */
+    tok = json_tokener_new_ex(max_depth + 1);
+    if (!tok) {
+        *why = "body is not valid JSON";
+        return APR_ENOMEM;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT
+                                    | JSON_TOKENER_VALIDATE_UTF8);
+    root = json_tokener_parse_ex(tok, buf, (int)len);
+    used = json_tokener_get_parse_end(tok);
+    if (!root || json_tokener_get_error(tok) != json_tokener_success) {
+        *why = json_tokener_get_error(tok) == json_tokener_error_depth
+                   ? "JSON nesting is too deep" : "body is not valid JSON";
+        json_tokener_free(tok);
+        json_object_put(root);
+        return APR_EINVAL;
+    }
+    json_tokener_free(tok);
+    lcrm_json_own(pool, root);
+    if (!only_space(buf + used, len - used)) {
+        *why = "trailing data after the JSON value";
+        return APR_EINVAL;
+    }
+    if (has_duplicates(pool, root, buf, len)) {
+        *why = "duplicate keys or non-finite numbers in JSON";
+        return APR_EINVAL;
+    }
+    *out = root;
+    return APR_SUCCESS;
+}
+
+apr_status_t lcrm_json_parse_object(apr_pool_t *pool, const char *buf,
+                                    apr_size_t len, json_object **out,
+                                    const char **why)
+{
+    apr_status_t rv = lcrm_json_parse_value(pool, buf, len,
+                                            LCRM_JSON_MAX_DEPTH - 1, out, why);
+    if (rv == APR_SUCCESS && !json_object_is_type(*out, json_type_object)) {
+        *why = "the JSON body must be an object";
+        *out = NULL;
+        return APR_EINVAL;
+    }
+    return rv;
+}

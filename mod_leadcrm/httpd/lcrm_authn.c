@@ -1,0 +1,213 @@
+/*
+ * lcrm_authn: Bearer authentication (see lcrm_authn.h).
+ */
+#include "lcrm_authn.h"
+#include "lcrm_config.h"
+#include "lcrm_db.h"
+#include "lcrm_http.h"
+#include "lcrm_private.h"
+#include "lcrm_problem.h"
+#include "lcrm_role.h"
+#include "lcrm_token.h"
+
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+/* One indexed lookup: live session of an active, live user. */
+static const char *const sql_session =
+    "SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id"
+    " WHERE s.id = CAST(%s AS uuid) AND s.user_id = CAST(%s AS uuid)"
+    " AND s.revoked_at IS NULL AND s.expires_at > now()"
+    " AND u.deleted_at IS NULL AND u.is_active";
+
+typedef struct {
+    const char *problem;
+    lcrm_caller_t caller;
+} authn_result_t;
+
+static const char *bearer_token(request_rec *r, const char *h)
+{
+    if (strncasecmp(h, "Bearer ", 7)) {
+        return NULL;
+    }
+    h += 7;
+    while (*h == ' ') {
+        h++;
+    }
+    return *h ? h : NULL;
+}
+
+/* Verifies token and session; fills res. */
+static void authenticate(request_rec *r, const char *header,
+                         authn_result_t *res)
+{
+    const lcrm_server_conf_t *sc = lcrm_sconf(r->server);
+    const char *token = bearer_token(r, header), *why, *role;
+    lcrm_claims_t claims;
+    const char *args[2];
+    lcrm_db_rc_e rc;
+
+    if (!token) {
+        res->problem = "unauthorized";
+        return;
+    }
+    if (lcrm_token_verify(r->pool, &sc->token, token, strlen(token),
+                          apr_time_sec(r->request_time), &claims, &why)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(00301)
+                      "access token refused: %s", why);
+        res->problem = "invalid_token";
+        return;
+    }
+    args[0] = claims.sid;
+    args[1] = claims.sub;
+    rc = lcrm_db_value(lcrm_db(r), sql_session, 2, args, &role);
+    if (rc == LCRM_DB_NO_ROW) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(00302)
+                      "access token of revoked session or inactive user %s",
+                      claims.sub);
+        res->problem = "invalid_token";
+        return;
+    }
+    if (rc != LCRM_DB_OK) {
+        res->problem = "service_unavailable";
+        return;
+    }
+    res->caller.authenticated = 1;
+    res->caller.user_id = claims.sub;
+    res->caller.session_id = claims.sid;
+    res->caller.role = lcrm_role_parse(role);
+    apr_table_setn(r->notes, LCRM_NOTE_USER, claims.sub);
+    apr_table_setn(r->notes, LCRM_NOTE_ROLE, lcrm_role_name(res->caller.role));
+}
+
+const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller)
+{
+    static const char key[] = "leadcrm-authn";
+    void *cached = NULL;
+    authn_result_t *res;
+    const char *header;
+
+    apr_pool_userdata_get(&cached, key, r->pool);
+    res = cached;
+    if (!res) {
+        res = apr_pcalloc(r->pool, sizeof(*res));
+        header = apr_table_get(r->headers_in, "Authorization");
+        if (header) {
+            authenticate(r, header, res);
+        }
+        apr_pool_userdata_setn(res, key, NULL, r->pool);
+    }
+    *caller = &res->caller;
+    return res->problem;
+}
+
+/* A CORS preflight is never authenticated (browsers send no credentials). */
+static int is_preflight(request_rec *r)
+{
+    return r->method_number == M_OPTIONS
+           && apr_table_get(r->headers_in, "Origin")
+           && apr_table_get(r->headers_in, "Access-Control-Request-Method");
+}
+
+int lcrm_authn_check(request_rec *r)
+{
+    const char *type = ap_auth_type(r), *problem;
+    const lcrm_caller_t *caller;
+
+    if (!type || strcasecmp(type, "Bearer")) {
+        return DECLINED;
+    }
+    apr_table_setn(r->notes, LCRM_NOTE_PROBLEM, "1");
+    if (is_preflight(r)) {
+        r->user = "-";
+        apr_table_setn(r->notes, LCRM_NOTE_ROLE, "preflight");
+        return OK;
+    }
+    problem = lcrm_authn_caller(r, &caller);
+    if (!problem && !caller->authenticated) {
+        problem = "unauthorized";
+    }
+    if (problem) {
+        /* write the problem ourselves; DONE ends the request here */
+        lcrm_problem(r, problem, NULL);
+        return DONE;
+    }
+    r->user = (char *)caller->user_id;
+    return OK;
+}
+
+/* ---- httpd-generated errors on our locations as problem+json ---------- */
+
+static const char *code_for_status(int status)
+{
+    switch (status) {
+    case HTTP_BAD_REQUEST: return "bad_request";
+    case HTTP_UNAUTHORIZED: return "unauthorized";
+    case HTTP_FORBIDDEN: return "forbidden";
+    case HTTP_NOT_FOUND: return "not_found";
+    case HTTP_METHOD_NOT_ALLOWED: return "method_not_allowed";
+    case HTTP_REQUEST_ENTITY_TOO_LARGE: return "payload_too_large";
+    case HTTP_UNSUPPORTED_MEDIA_TYPE: return "unsupported_media_type";
+    case HTTP_TOO_MANY_REQUESTS: return "rate_limited";
+    case HTTP_SERVICE_UNAVAILABLE: return "service_unavailable";
+    default: return "internal_error";
+    }
+}
+
+/* Replaces httpd's HTML error body with problem+json. */
+static apr_status_t problem_error_filter(ap_filter_t *f,
+                                         apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    const lcrm_problem_t *p;
+    apr_bucket *e;
+    const char *body;
+
+    if (r->status < 400) {
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
+    /* drop httpd's HTML, in this and any later brigade */
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);) {
+        apr_bucket *next = APR_BUCKET_NEXT(e);
+        if (!APR_BUCKET_IS_METADATA(e)) {
+            apr_bucket_delete(e);
+        }
+        e = next;
+    }
+    if (f->ctx) {
+        return ap_pass_brigade(f->next, bb);
+    }
+    f->ctx = f;
+    p = lcrm_problem_find(code_for_status(r->status));
+    body = apr_psprintf(r->pool,
+                        "{\"type\":\"about:blank\",\"title\":\"%s\","
+                        "\"status\":%d,\"detail\":\"%s\",\"code\":\"%s\"}",
+                        p->title, r->status, p->title, p->code);
+    ap_set_content_type(r, "application/problem+json");
+    apr_table_unset(r->headers_out, "Content-Length");
+    if (r->status == HTTP_UNAUTHORIZED) {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       "Bearer realm=\"leadcrm\"");
+    }
+    APR_BRIGADE_INSERT_HEAD(bb, apr_bucket_immortal_create(
+                                    body, strlen(body), bb->bucket_alloc));
+    return ap_pass_brigade(f->next, bb);
+}
+
+void lcrm_authn_insert_error_filter(request_rec *r)
+{
+    if (apr_table_get(r->notes, LCRM_NOTE_PROBLEM)
+        || (r->handler && !strncmp(r->handler, "leadcrm-", 8))) {
+        ap_add_output_filter("LEADCRM_PROBLEM", NULL, r, r->connection);
+    }
+}
+
+void lcrm_authn_register_filters(void)
+{
+    ap_register_output_filter("LEADCRM_PROBLEM", problem_error_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+}

@@ -1,0 +1,42 @@
+/*
+ * lcrm_authn: who is calling.  Verifies a Bearer access token (core
+ * lcrm_token) and then checks, with one indexed query, that its session
+ * is live and its user active; the role comes from the database, so
+ * logout, deactivation, deletion and demotion take effect at once.
+ * The result is cached per request.  Also the check_authn hook for
+ * `AuthType Bearer` locations and the insert_error_filter that turns
+ * httpd's own error pages on those locations into problem+json.
+ */
+#ifndef LCRM_AUTHN_H
+#define LCRM_AUTHN_H
+
+#include <httpd.h>
+
+typedef struct {
+    int authenticated;
+    const char *user_id;
+    const char *session_id;
+    int role;               /* lcrm_role_e, from the database */
+} lcrm_caller_t;
+
+/*
+ * Establishes the caller.  Returns NULL with caller->authenticated = 0
+ * when no Authorization header was sent, NULL with a caller when the token
+ * is good, or a problem code: "invalid_token" (bad/expired/revoked),
+ * "unauthorized" (not a Bearer credential) or "service_unavailable".
+ */
+const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller);
+
+/* check_authn hook for AuthType Bearer. */
+int lcrm_authn_check(request_rec *r);
+
+/* insert_error_filter hook and the filter it inserts. */
+void lcrm_authn_insert_error_filter(request_rec *r);
+void lcrm_authn_register_filters(void);
+
+/* Notes that later phases read. */
+#define LCRM_NOTE_USER "leadcrm-user"
+#define LCRM_NOTE_ROLE "leadcrm-role"
+#define LCRM_NOTE_PROBLEM "leadcrm-problem"
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * lcrm_config: the LeadCRM* directives, the per-server and per-directory
+ * configuration records with their merge functions, getters that apply
+ * defaults, and the cross-directive checks run by check_config.
+ */
+#ifndef LCRM_CONFIG_H
+#define LCRM_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include "lcrm_secret.h"
+#include "lcrm_token.h"
+#include "lcrm_parse.h"
+
+#define LCRM_UNSET (-1)
+
+typedef struct {
+    const char *secret_path;
+    lcrm_key_t *key;
+    const char *kid;
+    const char *previous_path;
+    lcrm_key_t *previous_key;
+    const char *previous_kid;
+    const char *issuer;
+    const char *audience;
+    apr_int64_t access_ttl;     /* seconds */
+    apr_int64_t refresh_ttl;
+    apr_int64_t refresh_grace;
+    apr_int64_t leeway;
+    int bcrypt_cost;
+    const char *cookie_name;
+    int cookie_secure;
+    int hours_set;
+    lcrm_hours_t hours;
+    const char *time_zone;
+    apr_int64_t booking_notice;
+    apr_int64_t booking_horizon;
+    /* filled at post_config, read-only afterwards */
+    lcrm_token_cfg_t token;
+    const char *dummy_hash;
+    apr_time_t started;
+} lcrm_server_conf_t;
+
+typedef struct {
+    apr_array_header_t *cors_origins;  /* of const char *; NULL = unset */
+    apr_int64_t max_body;              /* bytes; LCRM_UNSET = default */
+} lcrm_dir_conf_t;
+
+extern const command_rec lcrm_directives[];
+
+void *lcrm_create_server_conf(apr_pool_t *p, server_rec *s);
+void *lcrm_merge_server_conf(apr_pool_t *p, void *base, void *add);
+void *lcrm_create_dir_conf(apr_pool_t *p, char *dir);
+void *lcrm_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* check_config hook: cross-directive rules (runs under apachectl -t). */
+int lcrm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *s);
+
+/* post_config work: token settings and the dummy bcrypt hash. */
+int lcrm_config_post(apr_pool_t *pconf, server_rec *s);
+
+/* Getters that apply defaults. */
+const lcrm_server_conf_t *lcrm_sconf(const server_rec *s);
+const lcrm_dir_conf_t *lcrm_dconf(const request_rec *r);
+apr_int64_t lcrm_conf_max_body(const lcrm_dir_conf_t *dc);
+const char *lcrm_conf_issuer(const lcrm_server_conf_t *sc);
+const char *lcrm_conf_audience(const lcrm_server_conf_t *sc);
+apr_int64_t lcrm_conf_access_ttl(const lcrm_server_conf_t *sc);
+apr_int64_t lcrm_conf_refresh_ttl(const lcrm_server_conf_t *sc);
+apr_int64_t lcrm_conf_refresh_grace(const lcrm_server_conf_t *sc);
+int lcrm_conf_bcrypt_cost(const lcrm_server_conf_t *sc);
+const char *lcrm_conf_cookie_name(const lcrm_server_conf_t *sc);
+int lcrm_conf_cookie_secure(const lcrm_server_conf_t *sc);
+const lcrm_hours_t *lcrm_conf_hours(const lcrm_server_conf_t *sc);
+const char *lcrm_conf_time_zone(const lcrm_server_conf_t *sc);
+apr_int64_t lcrm_conf_booking_notice(const lcrm_server_conf_t *sc);
+apr_int64_t lcrm_conf_booking_horizon(const lcrm_server_conf_t *sc);
+
+/* Non-zero when origin is in the directory's allow-list. */
+int lcrm_conf_origin_allowed(const lcrm_dir_conf_t *dc, const char *origin);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * lcrm_http: request bodies and responses: strict JSON bodies (415, 413,
+ * 400 rules of API.md), JSON responses and RFC 9457 problem+json errors.
+ * A handler builds exactly one response through these and returns what
+ * they return (OK: the module wrote the response itself, so headers set
+ * here survive; httpd's own error path is not involved).
+ */
+#ifndef LCRM_HTTP_H
+#define LCRM_HTTP_H
+
+#include <httpd.h>
+#include <apr_tables.h>
+#include <json-c/json.h>
+
+/* A problem to report: code from lcrm_problems, optional detail/errors. */
+typedef struct {
+    const char *code;
+    const char *detail;
+    apr_array_header_t *errors; /* of lcrm_field_error_t, may be NULL */
+} lcrm_problem_info_t;
+
+/* Writes a problem+json response for code; returns OK. */
+int lcrm_problem(request_rec *r, const char *code, const char *detail);
+
+/* Same, with a list of field errors. */
+int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
+                        apr_array_header_t *errors);
+
+/* Writes body (JSON text) with status; returns OK. */
+int lcrm_respond_json(request_rec *r, int status, const char *body);
+
+/* Writes a json-c value with status; returns OK. */
+int lcrm_respond_obj(request_rec *r, int status, json_object *obj);
+
+/* 204 No Content; returns OK. */
+int lcrm_respond_no_content(request_rec *r);
+
+/* Marks the response as carrying tokens or personal data. */
+void lcrm_no_store(request_rec *r);
+
+/*
+ * Reads and strictly parses a JSON object body.  Returns NULL and *out on
+ * success, else a problem already described in *p (413/415/400).
+ */
+int lcrm_read_json(request_rec *r, apr_int64_t limit, json_object **out,
+                   lcrm_problem_info_t *p);
+
+/* Drains and refuses any body on a body-less route (400 when present). */
+int lcrm_expect_no_body(request_rec *r, lcrm_problem_info_t *p);
+
+/* The request id (mod_unique_id), or NULL. */
+const char *lcrm_request_id(const request_rec *r);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * lcrm_router: request -> endpoint (see lcrm_router.h).
+ */
+#include "lcrm_router.h"
+#include "lcrm_fields.h"
+#include "lcrm_http.h"
+#include "lcrm_private.h"
+#include "lcrm_query.h"
+#include "lcrm_role.h"
+
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+static const char *const no_query[] = {NULL};
+
+/* Parses the query string against the route's names; 0 or a response. */
+static int parse_query(lcrm_ctx_t *ctx, const lcrm_route_t *route)
+{
+    const char *field, *why;
+    apr_array_header_t *errors;
+
+    if (lcrm_query_parse(ctx->r->pool, ctx->r->args,
+                         route->query ? route->query : no_query, &ctx->query,
+                         &field, &why) == APR_SUCCESS) {
+        return 0;
+    }
+    errors = apr_array_make(ctx->r->pool, 1, sizeof(lcrm_field_error_t));
+    lcrm_fields_error(errors, field, why);
+    lcrm_problem_fields(ctx->r, "invalid_query", "invalid query parameters",
+                        errors);
+    return 1;
+}
+
+/* Authenticates as the route requires; 0 or a response was written. */
+static int check_caller(lcrm_ctx_t *ctx, unsigned flags)
+{
+    static const lcrm_caller_t anonymous = {0, NULL, NULL, -1};
+    const char *problem;
+
+    ctx->caller = &anonymous;
+    if (!(flags & (LCRM_RF_AUTH | LCRM_RF_OPT_AUTH))) {
+        return 0;
+    }
+    problem = lcrm_authn_caller(ctx->r, &ctx->caller);
+    if (!problem && (flags & LCRM_RF_AUTH) && !ctx->caller->authenticated) {
+        problem = "unauthorized";
+    }
+    if (problem) {
+        lcrm_problem(ctx->r, problem, NULL);
+        return 1;
+    }
+    if ((flags & LCRM_RF_ADMIN) && ctx->caller->role < LCRM_ROLE_ADMIN) {
+        lcrm_problem(ctx->r, "forbidden", "administrators only");
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads or refuses the body as the route requires. */
+static int check_body(lcrm_ctx_t *ctx, unsigned flags)
+{
+    lcrm_problem_info_t p;
+
+    if (flags & LCRM_RF_BODY) {
+        if (!lcrm_read_json(ctx->r, lcrm_conf_max_body(ctx->dc), &ctx->body,
+                            &p)) {
+            return 0;
+        }
+    }
+    else if (!lcrm_expect_no_body(ctx->r, &p)) {
+        return 0;
+    }
+    lcrm_problem(ctx->r, p.code, p.detail);
+    return 1;
+}
+
+int lcrm_router_dispatch(request_rec *r, const lcrm_route_t *routes, int n)
+{
+    lcrm_route_match_t m;
+    lcrm_ctx_t *ctx;
+
+    switch (lcrm_route_match(r->pool, routes, n, r->method, r->uri, &m)) {
+    case LCRM_ROUTE_NO_PATH:
+        return lcrm_problem(r, "not_found", "no such resource");
+    case LCRM_ROUTE_NO_METHOD:
+        apr_table_setn(r->err_headers_out, "Allow", m.allow);
+        return lcrm_problem(r, "method_not_allowed",
+                            apr_pstrcat(r->pool, "allowed: ", m.allow, NULL));
+    default:
+        break;
+    }
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    ctx->r = r;
+    ctx->sc = lcrm_sconf(r->server);
+    ctx->dc = lcrm_dconf(r);
+    ctx->params = m.params;
+    if (parse_query(ctx, m.route) || check_caller(ctx, m.route->flags)
+        || check_body(ctx, m.route->flags)) {
+        return OK;
+    }
+    return ((lcrm_endpoint_fn)m.route->handler)(ctx);
+}

@@ -1,0 +1,44 @@
+/*
+ * lcrm_router: turns a request into a call of one endpoint function.
+ * Each resource file hands its route table (core lcrm_route_t) to
+ * lcrm_router_dispatch; the router answers 404/405 (+ Allow), parses the
+ * query string against the route's allowed names, authenticates the
+ * caller when the route needs it, reads the JSON body when it takes one,
+ * and passes everything in an lcrm_ctx_t.
+ */
+#ifndef LCRM_ROUTER_H
+#define LCRM_ROUTER_H
+
+#include <httpd.h>
+#include <json-c/json.h>
+#include "lcrm_authn.h"
+#include "lcrm_config.h"
+#include "lcrm_route.h"
+
+/* Route flags. */
+#define LCRM_RF_AUTH      0x01  /* Bearer required */
+#define LCRM_RF_OPT_AUTH  0x02  /* Bearer optional, but must be valid */
+#define LCRM_RF_BODY      0x04  /* JSON object body required */
+#define LCRM_RF_NO_BODY   0x08  /* body-less POST: no Content-Type needed */
+#define LCRM_RF_ADMIN     0x10  /* ADMIN or SUPER_ADMIN only (403) */
+
+typedef struct lcrm_ctx {
+    request_rec *r;
+    const lcrm_server_conf_t *sc;
+    const lcrm_dir_conf_t *dc;
+    const char *const *params;    /* path parameters in pattern order */
+    apr_table_t *query;           /* decoded query parameters */
+    json_object *body;            /* when LCRM_RF_BODY */
+    const lcrm_caller_t *caller;  /* never NULL; may be unauthenticated */
+} lcrm_ctx_t;
+
+typedef int (*lcrm_endpoint_fn)(lcrm_ctx_t *ctx);
+
+/* One table row: method, pattern, endpoint function, flags, query names. */
+#define LCRM_ENDPOINT(m, p, fn, flags, q) \
+    {(m), (p), (lcrm_route_fn)(fn), (flags), (q)}
+
+/* Dispatches r over routes[0..n); returns the handler status. */
+int lcrm_router_dispatch(request_rec *r, const lcrm_route_t *routes, int n);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * mod_leadcrm: the module record and hook registration.  Everything else
+ * lives in core/ (httpd-free logic), httpd/ (glue) and api/ (resources).
+ */
+#define LCRM_MODULE_FILE
+#include "lcrm_private.h"
+#include "lcrm_api.h"
+#include "lcrm_authn.h"
+#include "lcrm_config.h"
+#include "lcrm_db.h"
+
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <mod_auth.h>
+
+void lcrm_authz_register(apr_pool_t *p);
+
+/* Handler names (SetHandler) and the family each dispatches to. */
+static const struct {
+    const char *name;
+    int (*fn)(request_rec *r);
+} families[] = {
+    {"leadcrm-health", lcrm_health_handler},
+    {"leadcrm-auth", lcrm_auth_handler},
+};
+
+static int leadcrm_handler(request_rec *r)
+{
+    apr_size_t i;
+
+    if (!r->handler || strncmp(r->handler, "leadcrm-", 8)) {
+        return DECLINED;
+    }
+    for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        if (!strcmp(r->handler, families[i].name)) {
+            return families[i].fn(r);
+        }
+    }
+    return DECLINED;
+}
+
+static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    /* the first of the two start-up passes only checks the config */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    if (!lcrm_db_available()) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, LCRM_LOGNO(00004)
+                     "mod_dbd is not loaded; LoadModule dbd_module first");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return lcrm_config_post(pconf, s);
+}
+
+static void leadcrm_optional_fns(void)
+{
+    lcrm_db_retrieve_fns();
+}
+
+static void leadcrm_register_hooks(apr_pool_t *p)
+{
+    /* cross-directive checks: also run by apachectl -t */
+    ap_hook_check_config(lcrm_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* token settings and the dummy hash, once the config is final */
+    ap_hook_post_config(leadcrm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* mod_dbd's ap_dbd_acquire, without a link-time dependency */
+    ap_hook_optional_fn_retrieve(leadcrm_optional_fns, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
+    /* Bearer tokens for AuthType Bearer locations (any handler) */
+    ap_hook_check_authn(lcrm_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    /* Require leadcrm-role ... */
+    lcrm_authz_register(p);
+    /* httpd's own error pages on our locations become problem+json */
+    ap_hook_insert_error_filter(lcrm_authn_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    lcrm_authn_register_filters();
+    /* the resource families */
+    ap_hook_handler(leadcrm_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(leadcrm) = {
+    STANDARD20_MODULE_STUFF,
+    lcrm_create_dir_conf,
+    lcrm_merge_dir_conf,
+    lcrm_create_server_conf,
+    lcrm_merge_server_conf,
+    lcrm_directives,
+    leadcrm_register_hooks,
+    AP_MODULE_FLAG_NONE
+};
