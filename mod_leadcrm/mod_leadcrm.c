@@ -48,6 +48,7 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    lcrm_db_retrieve_fns();
     if (!lcrm_db_available()) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, LCRM_LOGNO(00004)
                      "mod_dbd is not loaded; LoadModule dbd_module first");
@@ -56,20 +57,13 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return lcrm_config_post(pconf, s);
 }
 
-static void leadcrm_optional_fns(void)
-{
-    lcrm_db_retrieve_fns();
-}
-
 static void leadcrm_register_hooks(apr_pool_t *p)
 {
     /* cross-directive checks: also run by apachectl -t */
     ap_hook_check_config(lcrm_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* token settings and the dummy hash, once the config is final */
+    /* token settings, the dummy hash and mod_dbd's ap_dbd_acquire
+     * (an optional function: no link-time dependency on mod_dbd) */
     ap_hook_post_config(leadcrm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* mod_dbd's ap_dbd_acquire, without a link-time dependency */
-    ap_hook_optional_fn_retrieve(leadcrm_optional_fns, NULL, NULL,
-                                 APR_HOOK_MIDDLE);
     /* Bearer tokens for AuthType Bearer locations (any handler) */
     ap_hook_check_authn(lcrm_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

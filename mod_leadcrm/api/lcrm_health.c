@@ -39,13 +39,19 @@ static int health_get(lcrm_ctx_t *ctx)
     json_object_object_add(o, "uptimeSeconds", json_object_new_int64(
                                apr_time_sec(apr_time_now() - ctx->sc->started)));
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-    /* a 503 body here is the health document, not a problem */
-    r->status = up ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE;
-    ap_set_content_type(r, "application/json");
-    if (!r->header_only) {
-        ap_rputs(lcrm_json_dump(r->pool, o), r);
+    if (!up) {
+        /* problem+json members beside the health document's own; its
+         * "status":"down" (API.md) overrides the numeric problem status,
+         * which RFC 9457 lets clients ignore when it is not a number */
+        json_object_object_add(o, "type", json_object_new_string("about:blank"));
+        json_object_object_add(o, "title",
+                               json_object_new_string("Service Unavailable"));
+        json_object_object_add(o, "detail",
+                               json_object_new_string("database unreachable"));
+        json_object_object_add(o, "code",
+                               json_object_new_string("service_unavailable"));
     }
-    return OK;
+    return lcrm_respond_obj(r, up ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE, o);
 }
 
 static const lcrm_route_t health_routes[] = {

@@ -74,6 +74,12 @@ static const char *string_value(apr_pool_t *pool, const lcrm_field_t *spec,
     if (len != strlen(s)) {
         return "must not contain NUL characters";
     }
+    if ((apr_int64_t)len > 4 * spec->max + 4) {
+        return "is too long"; /* cheap bound before any scanning */
+    }
+    if ((err = lcrm_check_text(s, len, spec->kind == LCRM_FK_MULTILINE, &cps))) {
+        return err;
+    }
     if (spec->kind == LCRM_FK_PASSWORD) {
         *text = s;
         return lcrm_check_password(s, len);
@@ -81,9 +87,6 @@ static const char *string_value(apr_pool_t *pool, const lcrm_field_t *spec,
     if (spec->kind == LCRM_FK_SECRET) {
         *text = s;
         return (apr_int64_t)len > spec->max ? "is too long" : NULL;
-    }
-    if ((err = lcrm_check_text(s, len, spec->kind == LCRM_FK_MULTILINE, &cps))) {
-        return err;
     }
     *text = s;
     switch (spec->kind) {

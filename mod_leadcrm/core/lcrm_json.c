@@ -149,6 +149,27 @@ static int has_duplicates(apr_pool_t *pool, json_object *root,
     return compare_counts(root, &oc, &next) != 0 || next != oc.nobjects;
 }
 
+/* RFC 8259: control characters must be escaped inside strings. */
+static int raw_control_in_string(const char *buf, apr_size_t len)
+{
+    apr_size_t i;
+    int in_string = 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (in_string && c < 0x20) {
+            return 1;
+        }
+        if (c == '"') {
+            in_string = !in_string;
+        }
+        else if (c == '\\' && in_string) {
+            i++;
+        }
+    }
+    return 0;
+}
+
 static int only_space(const char *p, apr_size_t n)
 {
     apr_size_t i;
@@ -173,7 +194,7 @@ apr_status_t lcrm_json_parse_value(apr_pool_t *pool, const char *buf,
         *why = "body is not valid JSON";
         return APR_EINVAL;
     }
-    /* json-c counts the top level as depth 1, nested levels beyond it. */
+    /* json-c's tokener depth D admits D - 1 levels of nesting */
     tok = json_tokener_new_ex(max_depth + 1);
     if (!tok) {
         *why = "body is not valid JSON";
@@ -196,6 +217,10 @@ apr_status_t lcrm_json_parse_value(apr_pool_t *pool, const char *buf,
         *why = "trailing data after the JSON value";
         return APR_EINVAL;
     }
+    if (raw_control_in_string(buf, len)) {
+        *why = "unescaped control character in a JSON string";
+        return APR_EINVAL;
+    }
     if (has_duplicates(pool, root, buf, len)) {
         *why = "duplicate keys or non-finite numbers in JSON";
         return APR_EINVAL;
@@ -209,7 +234,7 @@ apr_status_t lcrm_json_parse_object(apr_pool_t *pool, const char *buf,
                                     const char **why)
 {
     apr_status_t rv = lcrm_json_parse_value(pool, buf, len,
-                                            LCRM_JSON_MAX_DEPTH - 1, out, why);
+                                            LCRM_JSON_MAX_DEPTH, out, why);
     if (rv == APR_SUCCESS && !json_object_is_type(*out, json_type_object)) {
         *why = "the JSON body must be an object";
         *out = NULL;

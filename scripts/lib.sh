@@ -1,0 +1,102 @@
+# lib.sh: set-up shared by scripts/dev, scripts/test and bench/ (sourced).
+# Installs missing Debian packages, builds, and runs a private PostgreSQL
+# cluster as the unprivileged `postgres` user (PostgreSQL refuses root).
+
+LCRM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LCRM_PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjwt-dev \
+libjson-c-dev libcunit1-dev libssl-dev libpq-dev postgresql postgresql-contrib \
+libapache2-mod-perl2 libapache2-mod-perl2-dev libwww-perl libjson-pp-perl \
+autoconf automake libtool pkg-config make gcc curl"
+
+lcrm_log() { printf '== %s\n' "$*" >&2; }
+lcrm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs whatever of LCRM_PACKAGES (plus "$@") is missing.
+lcrm_install_deps() {
+    local missing=() p
+    for p in $LCRM_PACKAGES "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || lcrm_die "missing packages (${missing[*]}); run as root or install them"
+    lcrm_log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || lcrm_die "apt-get install failed"
+    # Debian starts these services on install; we run our own instances
+    service apache2 stop >/dev/null 2>&1 || true
+    service postgresql stop >/dev/null 2>&1 || true
+}
+
+# Builds the module, the CLI and the unit tests (warnings are errors).
+lcrm_build() {
+    cd "$LCRM_ROOT" || exit 1
+    if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
+        autoreconf -fi >/dev/null 2>&1 || lcrm_die "autoreconf failed"
+    fi
+    if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
+        ./configure --enable-werror ${LCRM_CONFIGURE_FLAGS:-} >/dev/null \
+            || lcrm_die "configure failed (see config.log)"
+    fi
+    make -j2 all t/unit/run_unit >/dev/null 2>"$LCRM_ROOT/build.log" \
+        || { cat "$LCRM_ROOT/build.log" >&2; lcrm_die "build failed"; }
+}
+
+lcrm_pg_bin() {
+    local d
+    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$d" ] || lcrm_die "PostgreSQL server binaries not found"
+    printf '%s' "$d"
+}
+
+# Runs a command as the postgres user (or as ourselves when not root).
+lcrm_as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# lcrm_pg_start DIR: creates (once) and starts a socket-only cluster in
+# DIR/pg with its socket in DIR/run/pg; exports PGHOST/PGDATABASE/PGUSER
+# for the database "leadcrm" owned by role "leadcrm".
+lcrm_pg_start() {
+    local dir=$1 bin
+    bin=$(lcrm_pg_bin)
+    mkdir -p "$dir/run/pg"
+    chmod 755 "$dir" "$dir/run" "$dir/run/pg"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir/run/pg"; fi
+    if [ ! -f "$dir/pg/PG_VERSION" ]; then
+        mkdir -p "$dir/pg"
+        if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir/pg"; fi
+        chmod 700 "$dir/pg"
+        lcrm_as_pg "$bin/initdb" -D "$dir/pg" -A trust -U postgres -E UTF8 \
+            --locale=C.UTF-8 >/dev/null || lcrm_die "initdb failed"
+    fi
+    lcrm_as_pg "$bin/pg_ctl" -D "$dir/pg" -l "$dir/run/pg/server.log" -w -t 30 \
+        -o "-k $dir/run/pg -c listen_addresses='' -c max_connections=200 -c fsync=${LCRM_PG_FSYNC:-on}" \
+        start >/dev/null || { cat "$dir/run/pg/server.log" >&2; lcrm_die "PostgreSQL did not start"; }
+    export PGHOST="$dir/run/pg" PGUSER=postgres PGDATABASE=postgres
+    if ! psql -X -qAtc "SELECT 1 FROM pg_roles WHERE rolname='leadcrm'" | grep -q 1; then
+        psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE leadcrm LOGIN" \
+            -c "CREATE DATABASE leadcrm OWNER leadcrm" >/dev/null
+        psql -X -q -v ON_ERROR_STOP=1 -d leadcrm \
+            -c "CREATE EXTENSION IF NOT EXISTS btree_gist" \
+            -c "CREATE EXTENSION IF NOT EXISTS pg_trgm" >/dev/null
+    fi
+    export PGUSER=leadcrm PGDATABASE=leadcrm
+    "$LCRM_ROOT/scripts/migrate" >&2 || lcrm_die "migrations failed"
+}
+
+# lcrm_pg_stop DIR
+lcrm_pg_stop() {
+    local dir=$1
+    [ -f "$dir/pg/postmaster.pid" ] || return 0
+    lcrm_as_pg "$(lcrm_pg_bin)/pg_ctl" -D "$dir/pg" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# lcrm_make_key FILE: 48 random bytes, base64, mode 0400.
+lcrm_make_key() {
+    [ -s "$1" ] && return 0
+    (umask 077; head -c 48 /dev/urandom | base64 -w0 > "$1")
+    chmod 0400 "$1"
+}

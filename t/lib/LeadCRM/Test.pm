@@ -1,0 +1,118 @@
+package LeadCRM::Test;
+# Helpers for the HTTP tests: JSON requests, users, tokens, and direct
+# database access (psql) to check what the API changed.
+use strict;
+use warnings;
+use Exporter 'import';
+use JSON::PP ();
+use Apache::TestRequest ();
+use HTTP::Request ();
+use LWP::UserAgent ();
+
+our @EXPORT = qw(api json_of db db_exec new_email register login
+                 bearer problem_ok cookie_of pg_ctl url ua);
+
+my $JSON = JSON::PP->new->utf8->canonical;
+my $seq = 0;
+
+sub url { Apache::TestRequest::resolve_url($_[0]) }
+
+my $UA;
+sub ua {
+    $UA ||= LWP::UserAgent->new(keep_alive => 1, max_redirect => 0);
+    return $UA;
+}
+
+# api(METHOD, PATH, body => HASHREF|STRING, headers => {..}, token => T)
+# returns (HTTP::Response, decoded JSON or undef)
+sub api {
+    my ($method, $path, %o) = @_;
+    my $req = HTTP::Request->new($method => url($path));
+    if (exists $o{body}) {
+        my $b = ref $o{body} ? $JSON->encode($o{body}) : $o{body};
+        $req->content($b);
+        $req->header('Content-Type' => 'application/json')
+            unless exists(($o{headers} || {})->{'Content-Type'});
+    }
+    $req->header(Authorization => "Bearer $o{token}") if $o{token};
+    my %h = %{ $o{headers} || {} };
+    for my $k (keys %h) {
+        defined $h{$k} ? $req->header($k => $h{$k}) : $req->remove_header($k);
+    }
+    my $res = ua()->request($req);
+    return ($res, json_of($res));
+}
+
+sub json_of {
+    my ($res) = @_;
+    my $c = $res->decoded_content // $res->content;
+    return undef unless defined $c && length $c;
+    my $v = eval { JSON::PP->new->utf8->decode($res->content) };
+    return $v;
+}
+
+sub new_email { sprintf 'user%d.%d.%d@example.com', $$, time, ++$seq }
+
+# register(email => .., password => ..) -> (res, json)
+sub register {
+    my (%o) = @_;
+    my %body = (email => $o{email} // new_email(),
+                password => $o{password} // 'correct horse battery',
+                name => $o{name} // 'Test User');
+    return api(POST => '/auth/register', body => \%body);
+}
+
+sub login {
+    my ($email, $password) = @_;
+    return api(POST => '/auth/login',
+               body => { email => $email, password => $password });
+}
+
+# The value of the refresh cookie set by a response, or undef.
+sub cookie_of {
+    my ($res, $name) = @_;
+    $name //= 'leadcrm_refresh';
+    for my $sc ($res->header('Set-Cookie')) {
+        return $1 if $sc =~ /^\Q$name\E=([^;]*)/;
+    }
+    return undef;
+}
+
+# One scalar (first column of first row) from the test database.
+sub db {
+    my ($sql, @args) = @_;
+    my @cmd = ('psql', '-X', '-qAt', '-v', 'ON_ERROR_STOP=1');
+    my $i = 0;
+    for my $a (@args) { push @cmd, '-v', 'p' . (++$i) . "=$a" }
+    push @cmd, '-c', $sql;
+    open(my $fh, '-|', @cmd) or die "psql: $!";
+    local $/;
+    my $out = <$fh>;
+    close $fh;
+    chomp $out if defined $out;
+    return $out;
+}
+
+sub db_exec { db(@_) }
+
+# pg_ctl('stop'|'start')
+sub pg_ctl {
+    my ($what) = @_;
+    my $cmd = $ENV{LEADCRM_PG_CTL} or die 'LEADCRM_PG_CTL not set';
+    system("$cmd $what >/dev/null 2>&1") == 0 or die "pg_ctl $what failed";
+}
+
+# Checks the problem+json shape; returns true when all parts are right.
+sub problem_ok {
+    my ($res, $status, $code) = @_;
+    my $j = json_of($res);
+    return 0 unless $res->code == $status;
+    return 0 unless ($res->header('Content-Type') // '') =~ m{^application/problem\+json};
+    return 0 unless ref $j eq 'HASH';
+    return 0 unless ($j->{status} // 0) == $status && defined $j->{title}
+        && defined $j->{type} && defined $j->{detail};
+    return 0 if defined $code && ($j->{code} // '') ne $code;
+    return 1;
+}
+
+1;
