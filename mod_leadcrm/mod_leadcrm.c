@@ -24,6 +24,9 @@ static const struct {
 } families[] = {
     {"leadcrm-health", lcrm_health_handler},
     {"leadcrm-auth", lcrm_auth_handler},
+    {"leadcrm-users", lcrm_users_handler},
+    {"leadcrm-leads", lcrm_leads_handler},
+    {"leadcrm-consultations", lcrm_consultations_handler},
 };
 
 static int leadcrm_handler(request_rec *r)

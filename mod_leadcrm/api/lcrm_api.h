@@ -10,5 +10,8 @@
 
 int lcrm_health_handler(request_rec *r);  /* leadcrm-health */
 int lcrm_auth_handler(request_rec *r);    /* leadcrm-auth */
+int lcrm_users_handler(request_rec *r);   /* leadcrm-users */
+int lcrm_leads_handler(request_rec *r);   /* leadcrm-leads */
+int lcrm_consultations_handler(request_rec *r); /* leadcrm-consultations */
 
 #endif

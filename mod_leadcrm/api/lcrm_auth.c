@@ -83,20 +83,6 @@ static const lcrm_field_t profile_fields[] = {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static int db_problem(lcrm_ctx_t *ctx, lcrm_db_rc_e rc)
-{
-    return lcrm_problem(ctx->r, rc == LCRM_DB_UNAVAILABLE
-                                    ? "service_unavailable" : "internal_error",
-                        rc == LCRM_DB_UNAVAILABLE ? "database unavailable"
-                                                  : NULL);
-}
-
-static int validation_problem(lcrm_ctx_t *ctx, lcrm_fields_t *f)
-{
-    return lcrm_problem_fields(ctx->r, "validation_failed",
-                               "request body failed validation", f->errors);
-}
-
 static const char *client_ip(const request_rec *r)
 {
     return r->useragent_ip ? r->useragent_ip : "-";
@@ -226,7 +212,7 @@ static int auth_register(lcrm_ctx_t *ctx)
 
     if (lcrm_fields_extract(r->pool, ctx->body, register_fields, NREGISTER,
                             &f)) {
-        return validation_problem(ctx, &f);
+        return lcrm_ctx_invalid(ctx, f.errors);
     }
     if (lcrm_password_hash(r->pool, f.values[1], strlen(f.values[1]),
                            lcrm_conf_bcrypt_cost(ctx->sc), &hash)
@@ -245,7 +231,7 @@ static int auth_register(lcrm_ctx_t *ctx)
     args[8] = user_agent(r);
     args[9] = client_ip(r);
     if ((rc = lcrm_db_row(lcrm_db(r), sql_register, 10, args, &row))) {
-        return db_problem(ctx, rc);
+        return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (strcmp(row.cols[0], "ok")) {
         return lcrm_problem(r, "email_taken", "that email is already registered");
@@ -297,11 +283,11 @@ static int auth_login(lcrm_ctx_t *ctx)
     int ok;
 
     if (lcrm_fields_extract(r->pool, ctx->body, login_fields, 2, &f)) {
-        return validation_problem(ctx, &f);
+        return lcrm_ctx_invalid(ctx, f.errors);
     }
     email = lcrm_normalize_email(r->pool, f.values[0], strlen(f.values[0]));
     if ((ok = check_credentials(ctx, email, f.values[1], &user_id)) < 0) {
-        return db_problem(ctx, (lcrm_db_rc_e)-ok);
+        return lcrm_ctx_db_problem(ctx, (int)(lcrm_db_rc_e)-ok);
     }
     if (!ok) {
         return lcrm_problem(r, "invalid_credentials",
@@ -322,7 +308,7 @@ static int auth_login(lcrm_ctx_t *ctx)
                             "email or password is incorrect");
     }
     if (rc != LCRM_DB_OK) {
-        return db_problem(ctx, rc);
+        return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00503)
                   "login ok for %s from %s", user_id, client_ip(r));
@@ -356,7 +342,7 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_grace(ctx->sc) * 1000);
     if ((rc = lcrm_db_row(lcrm_db(r), sql_refresh, 3, args, &row))) {
-        return db_problem(ctx, rc);
+        return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (!strcmp(row.cols[0], "reused")) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LCRM_LOGNO(00504)
@@ -391,7 +377,7 @@ static int auth_logout(lcrm_ctx_t *ctx)
         args[0] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
         rc = lcrm_db_value(lcrm_db(r), sql_logout, 1, args, &user);
         if (rc != LCRM_DB_OK && rc != LCRM_DB_NO_ROW) {
-            return db_problem(ctx, rc);
+            return lcrm_ctx_db_problem(ctx, (int)rc);
         }
     }
     set_refresh_cookie(ctx, NULL);
@@ -406,7 +392,7 @@ static int auth_logout_all(lcrm_ctx_t *ctx)
                                     &count);
 
     if (rc != LCRM_DB_OK) {
-        return db_problem(ctx, rc);
+        return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00505)
                   "logout-all for %s from %s: %s sessions revoked",
@@ -422,7 +408,7 @@ static int user_response(lcrm_ctx_t *ctx, lcrm_db_rc_e rc, const char *json)
         return lcrm_problem(ctx->r, "invalid_token", "user no longer exists");
     }
     if (rc != LCRM_DB_OK) {
-        return db_problem(ctx, rc);
+        return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     lcrm_no_store(ctx->r);
     return lcrm_respond_json(ctx->r, HTTP_OK, json);
@@ -445,7 +431,7 @@ static int profile_put(lcrm_ctx_t *ctx)
 
     if (lcrm_fields_extract(r->pool, ctx->body, profile_fields, NPROFILE,
                             &f)) {
-        return validation_problem(ctx, &f);
+        return lcrm_ctx_invalid(ctx, f.errors);
     }
     for (i = 0; i < NPROFILE; i++) {
         args[2 * i] = (f.present >> i) & 1 ? "true" : "false";

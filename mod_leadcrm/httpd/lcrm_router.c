@@ -7,11 +7,34 @@
 #include "lcrm_private.h"
 #include "lcrm_query.h"
 #include "lcrm_role.h"
+#include "lcrm_db.h"
+#include "lcrm_validate.h"
 
 #include <apr_strings.h>
 #include <http_protocol.h>
 
 static const char *const no_query[] = {NULL};
+
+int lcrm_ctx_db_problem(lcrm_ctx_t *ctx, int db_rc)
+{
+    if (db_rc == LCRM_DB_UNAVAILABLE) {
+        return lcrm_problem(ctx->r, "service_unavailable",
+                            "database unavailable");
+    }
+    return lcrm_problem(ctx->r, "internal_error", NULL);
+}
+
+int lcrm_ctx_invalid(lcrm_ctx_t *ctx, apr_array_header_t *errors)
+{
+    return lcrm_problem_fields(ctx->r, "validation_failed",
+                               "request failed validation", errors);
+}
+
+const char *lcrm_ctx_uuid_param(lcrm_ctx_t *ctx, int i)
+{
+    const char *p = ctx->params[i];
+    return p && lcrm_is_uuid(p) ? lcrm_uuid_lower(ctx->r->pool, p) : NULL;
+}
 
 /* Parses the query string against the route's names; 0 or a response. */
 static int parse_query(lcrm_ctx_t *ctx, const lcrm_route_t *route)

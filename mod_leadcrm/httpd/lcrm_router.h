@@ -38,6 +38,18 @@ typedef int (*lcrm_endpoint_fn)(lcrm_ctx_t *ctx);
 #define LCRM_ENDPOINT(m, p, fn, flags, q) \
     {(m), (p), (lcrm_route_fn)(fn), (flags), (q)}
 
+/* Answers 503 (no database) or 500 for a failed statement; returns OK. */
+int lcrm_ctx_db_problem(lcrm_ctx_t *ctx, int db_rc);
+
+/* Answers 400 validation_failed with the field errors; returns OK. */
+int lcrm_ctx_invalid(lcrm_ctx_t *ctx, apr_array_header_t *errors);
+
+/*
+ * Path parameter i as a lowercase UUID, or NULL when it is not a UUID
+ * (the caller answers 404: API.md "A malformed id in a path -> 404").
+ */
+const char *lcrm_ctx_uuid_param(lcrm_ctx_t *ctx, int i);
+
 /* Dispatches r over routes[0..n); returns the handler status. */
 int lcrm_router_dispatch(request_rec *r, const lcrm_route_t *routes, int n);
 
