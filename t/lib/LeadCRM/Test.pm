@@ -10,7 +10,7 @@ use HTTP::Request ();
 use LWP::UserAgent ();
 
 our @EXPORT = qw(api json_of db db_exec new_email register login
-                 bearer problem_ok cookie_of pg_ctl url ua);
+                 problem_ok cookie_of pg_ctl url ua make_user);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 my $seq = 0;
@@ -62,6 +62,28 @@ sub register {
     return api(POST => '/auth/register', body => \%body);
 }
 
+# make_user(role => 'USER'|'ADMIN'|'SUPER_ADMIN', %register_args)
+# Registers a user through the API, sets its role in the database, logs in
+# again so the token is fresh, and returns a hashref
+# {id, email, password, token, refresh, user}.
+sub make_user {
+    my (%o) = @_;
+    my $role = delete $o{role} // 'USER';
+    my $email = $o{email} // new_email();
+    my $password = $o{password} // 'correct horse battery';
+    my ($res, $j) = register(%o, email => $email, password => $password);
+    die 'register failed: ' . $res->status_line . ' ' . ($res->content // '')
+        unless $res->code == 201;
+    my $id = $j->{user}{id};
+    db("UPDATE users SET role = :'p1' WHERE id = :'p2'", $role, $id)
+        if $role ne 'USER';
+    ($res, $j) = login($email, $password);
+    die 'login failed: ' . $res->status_line unless $res->code == 200;
+    return { id => $id, email => $email, password => $password,
+             token => $j->{accessToken}, refresh => cookie_of($res),
+             user => $j->{user} };
+}
+
 sub login {
     my ($email, $password) = @_;
     return api(POST => '/auth/login',
@@ -78,17 +100,23 @@ sub cookie_of {
     return undef;
 }
 
-# One scalar (first column of first row) from the test database.
+# Runs SQL on the test database (as the module's role) and returns its
+# output: one line per row, columns joined by '|'.  Arguments are bound as
+# psql variables :'p1', :'p2'... (quoted literals, never interpolated).
 sub db {
     my ($sql, @args) = @_;
+    require File::Temp;
+    my $tmp = File::Temp->new(SUFFIX => '.sql');
+    print $tmp $sql, "\n";
+    close $tmp;
     my @cmd = ('psql', '-X', '-qAt', '-v', 'ON_ERROR_STOP=1');
     my $i = 0;
     for my $a (@args) { push @cmd, '-v', 'p' . (++$i) . "=$a" }
-    push @cmd, '-c', $sql;
+    push @cmd, '-f', $tmp->filename;
     open(my $fh, '-|', @cmd) or die "psql: $!";
     local $/;
     my $out = <$fh>;
-    close $fh;
+    close $fh or die "psql failed for: $sql\n";
     chomp $out if defined $out;
     return $out;
 }
