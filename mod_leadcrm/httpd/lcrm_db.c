@@ -152,7 +152,8 @@ lcrm_db_rc_e lcrm_db_rows(lcrm_db_t *db, const char *sql, int nargs,
             char *v = NULL;
             if (apr_dbd_datum_get(drv, row, i, APR_DBD_TYPE_STRING, &v)
                 == APR_SUCCESS) {
-                out->cols[i] = v;
+                /* copy: draining the result to -1 PQclear()s it */
+                out->cols[i] = apr_pstrdup(db->r->pool, v);
             }
         }
     }
