@@ -427,6 +427,7 @@ static int profile_put(lcrm_ctx_t *ctx)
     request_rec *r = ctx->r;
     lcrm_fields_t f;
     const char *args[2 * NPROFILE + 1], *json;
+    lcrm_db_rc_e rc;
     int i;
 
     if (lcrm_fields_extract(r->pool, ctx->body, profile_fields, NPROFILE,
@@ -438,9 +439,9 @@ static int profile_put(lcrm_ctx_t *ctx)
         args[2 * i + 1] = f.values[i];
     }
     args[2 * NPROFILE] = ctx->caller->user_id;
-    return user_response(ctx, lcrm_db_value(lcrm_db(r), sql_profile_update,
-                                            2 * NPROFILE + 1, args, &json),
-                         json);
+    rc = lcrm_db_value(lcrm_db(r), sql_profile_update, 2 * NPROFILE + 1, args,
+                       &json);
+    return user_response(ctx, rc, json);
 }
 
 static const lcrm_route_t auth_routes[] = {

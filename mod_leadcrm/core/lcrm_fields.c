@@ -74,7 +74,7 @@ static const char *string_value(apr_pool_t *pool, const lcrm_field_t *spec,
     if (len != strlen(s)) {
         return "must not contain NUL characters";
     }
-    if ((apr_int64_t)len > 4 * spec->max + 4) {
+    if (spec->max > 0 && (apr_int64_t)len > 4 * spec->max + 4) {
         return "is too long"; /* cheap bound before any scanning */
     }
     if ((err = lcrm_check_text(s, len, spec->kind == LCRM_FK_MULTILINE, &cps))) {
@@ -133,14 +133,25 @@ static const char *number_value(apr_pool_t *pool, const lcrm_field_t *spec,
         return NULL;
     }
     else {
+        /*
+         * Exact test, no libm (the module must load into an httpd that
+         * does not link libm): d has at most 2 decimals when it is the
+         * double nearest to c / 100 for the integer c nearest to d * 100.
+         * |d| < 4e13 keeps c below 2^52, where that rounding is exact.
+         */
         double d = json_object_get_double(v), cents = d * 100.0;
-        if (!isfinite(d) || d < (double)spec->min || d > (double)spec->max) {
+        apr_int64_t c, a;
+        if (!isfinite(d) || d < (double)spec->min || d > (double)spec->max
+            || d >= 4e13 || d <= -4e13) {
             return "is out of range";
         }
-        if (fabs(cents - round(cents)) > 1e-6 * (fabs(cents) + 1.0)) {
+        c = (apr_int64_t)(cents < 0 ? cents - 0.5 : cents + 0.5);
+        if ((double)c / 100.0 != d) {
             return "must have at most 2 decimals";
         }
-        *text = apr_psprintf(pool, "%.2f", round(cents) / 100.0);
+        a = c < 0 ? -c : c;
+        *text = apr_psprintf(pool, "%s%" APR_INT64_T_FMT ".%02d",
+                             c < 0 ? "-" : "", a / 100, (int)(a % 100));
         return NULL;
     }
 }

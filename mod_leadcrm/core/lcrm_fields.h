@@ -25,7 +25,7 @@ typedef enum {
     LCRM_FK_TIMESTAMP,  /* RFC 3339, normalised to ...Z */
     LCRM_FK_ENUM,       /* one of enum_values, exact case */
     LCRM_FK_PASSWORD,   /* 8 code points .. 72 bytes, no NUL */
-    LCRM_FK_SECRET,     /* any string without NUL, <= max bytes (login) */
+    LCRM_FK_SECRET,     /* no NUL/control chars, <= max bytes (login) */
     LCRM_FK_INT,        /* JSON integer in min..max */
     LCRM_FK_MONEY,      /* JSON number in min..max, at most 2 decimals */
     LCRM_FK_BOOL

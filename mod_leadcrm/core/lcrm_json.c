@@ -170,6 +170,80 @@ static int raw_control_in_string(const char *buf, apr_size_t len)
     return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if none. */
+static apr_size_t utf8_len(const unsigned char *s, apr_size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    apr_size_t len, i;
+
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;   /* no overlong forms */
+        hi = c == 0xED ? 0x9F : 0xBF;   /* no surrogates */
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;   /* <= U+10FFFF */
+    }
+    else {
+        return 0;
+    }
+    if (len > n || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (i = 2; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+/*
+ * What json-c's strict mode still lets through, checked on text it has
+ * accepted: more than max_depth nested objects/arrays (its tokener depth
+ * also counts a scalar member as a level, so it is set one higher),
+ * single-quoted keys, and UTF-8 that is overlong, encodes a surrogate or
+ * exceeds U+10FFFF.  Returns NULL when the text is clean.
+ */
+static const char *lexical_error(const char *buf, apr_size_t len,
+                                 int max_depth)
+{
+    const unsigned char *u = (const unsigned char *)buf;
+    apr_size_t i, n;
+    int depth = 0;
+
+    for (i = 0; i < len; i++) {
+        if (u[i] == '"') {
+            for (i++; i < len && u[i] != '"'; i += n) {
+                n = u[i] == '\\' ? 2 : utf8_len(u + i, len - i);
+                if (n == 0) {
+                    return "body is not valid UTF-8";
+                }
+            }
+        }
+        else if (u[i] == '{' || u[i] == '[') {
+            if (++depth > max_depth) {
+                return "JSON nesting is too deep";
+            }
+        }
+        else if (u[i] == '}' || u[i] == ']') {
+            depth--;
+        }
+        else if (u[i] == '\'') {
+            return "body is not valid JSON";
+        }
+    }
+    return NULL;
+}
+
 static int only_space(const char *p, apr_size_t n)
 {
     apr_size_t i;
@@ -215,6 +289,9 @@ apr_status_t lcrm_json_parse_value(apr_pool_t *pool, const char *buf,
     lcrm_json_own(pool, root);
     if (!only_space(buf + used, len - used)) {
         *why = "trailing data after the JSON value";
+        return APR_EINVAL;
+    }
+    if ((*why = lexical_error(buf, len, max_depth))) {
         return APR_EINVAL;
     }
     if (raw_control_in_string(buf, len)) {

@@ -14,7 +14,8 @@ const char *lcrm_parse_int(const char *s, apr_int64_t min, apr_int64_t max,
     char *end;
     apr_int64_t v;
 
-    if (!s || !*s || apr_isspace(*s) || (*s == '+')) {
+    if (!s || !*s || apr_isspace(*s) || *s == '+'
+        || (*s == '-' && min >= 0)) {
         return "must be an integer";
     }
     errno = 0;

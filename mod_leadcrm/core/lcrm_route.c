@@ -47,6 +47,21 @@ static int match_pattern(apr_pool_t *pool, const char *pat, const char *path,
     return *pat == '\0' && *path == '\0' ? score : -1;
 }
 
+/* Non-zero when method is an item of the ", "-separated list. */
+static int method_listed(const char *list, const char *method)
+{
+    apr_size_t n = strlen(method);
+    const char *p = list;
+
+    while ((p = strstr(p, method)) != NULL) {
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0')) {
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
 static int method_matches(const char *route_method, const char *method)
 {
     return !strcmp(route_method, method)
@@ -70,8 +85,13 @@ lcrm_route_result_e lcrm_route_match(apr_pool_t *pool,
             continue;
         }
         path_seen = 1;
-        allow = allow ? apr_pstrcat(pool, allow, ", ", routes[i].method, NULL)
-                      : apr_pstrdup(pool, routes[i].method);
+        if (!allow) {
+            allow = apr_pstrdup(pool, routes[i].method);
+        }
+        else if (!method_listed(allow, routes[i].method)) {
+            /* a path can match a literal and a :param route: list once */
+            allow = apr_pstrcat(pool, allow, ", ", routes[i].method, NULL);
+        }
         if (method_matches(routes[i].method, method) && score > best) {
             best = score;
             m->route = &routes[i];

@@ -104,6 +104,9 @@ const char *lcrm_key_load(apr_pool_t *pool, const char *path,
     if (len < LCRM_SECRET_MIN) {
         return "the key must be at least 32 bytes";
     }
+    if (len > LCRM_SECRET_MAX) {
+        return "the key file is larger than 4096 bytes";
+    }
     key->bytes = (const unsigned char *)buf;
     key->len = len;
     key->loose_perms = (fi.protection

@@ -117,7 +117,7 @@ sub db {
     local $/;
     my $out = <$fh>;
     close $fh or die "psql failed for: $sql\n";
-    chomp $out if defined $out;
+    $out =~ s/\s+\z// if defined $out;
     return $out;
 }
 
