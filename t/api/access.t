@@ -1,0 +1,62 @@
+# Apache-native access control: AuthType Bearer + "Require leadcrm-role"
+# protect a location the module does not serve (t/htdocs/static-admin);
+# preflights pass; the role comes from the database (demotion is
+# immediate); logs carry ids, never secrets.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use LeadCRM::Test;
+
+plan tests => 14;
+
+my $path = '/static-admin/secret.txt';
+my ($res, $j) = api(GET => $path);
+ok problem_ok($res, 401, 'unauthorized');
+ok(($res->header('WWW-Authenticate') // '') =~ /^Bearer realm="leadcrm"/);
+
+($res) = api(GET => $path, token => 'garbage.token.here');
+ok problem_ok($res, 401, 'invalid_token');
+
+my $user = make_user();
+($res) = api(GET => $path, token => $user->{token});
+ok problem_ok($res, 403, 'forbidden');
+
+my $admin = make_user(role => 'ADMIN');
+($res) = api(GET => $path, token => $admin->{token});
+ok $res->code == 200 && $res->content =~ /only for admins/;
+
+# demotion takes effect on the very next request
+db("UPDATE users SET role = 'USER' WHERE id = :'p1'", $admin->{id});
+($res) = api(GET => $path, token => $admin->{token});
+ok problem_ok($res, 403, 'forbidden');
+
+# a CORS preflight is not rejected by authentication
+($res) = api(OPTIONS => $path, headers => {
+    Origin => 'https://app.example.com',
+    'Access-Control-Request-Method' => 'GET' });
+ok $res->code != 401 && $res->code != 403;
+# a plain OPTIONS without preflight headers is authenticated as usual
+($res) = api(OPTIONS => $path);
+ok $res->code == 401;
+
+# access log carries the user id note; error log carries no secrets
+my $logs = Apache::Test::vars('t_logs');
+my $password = 'Sup3r secret passphrase!';
+my $lu = make_user(password => $password);
+login($lu->{email}, 'wrong ' . $password);
+my ($r2) = api(GET => '/auth/profile', token => $lu->{token});
+ok $r2->code == 200;
+sleep 1;
+open my $al, '<', "$logs/leadcrm_access.log" or die $!;
+my $access = do { local $/; <$al> };
+ok $access =~ /\Q$lu->{id}\E "GET \/auth\/profile/;
+# (only the module's own lines: Apache::Test runs core modules at trace
+# levels that dump headers, which no production LogLevel does)
+open my $el, '<', "$logs/error_log" or die $!;
+my $errors = join '', grep { /LCRM\d{5}/ } <$el>;
+ok $errors =~ /login failed for \Q$lu->{id}\E from 127\.0\.0\.1/;
+ok index($errors, $password) < 0;
+ok index($errors, $lu->{token}) < 0 && index($errors, $lu->{refresh}) < 0;
+my $hash = db("SELECT password_hash FROM users WHERE id = :'p1'", $lu->{id});
+ok index($errors, $hash) < 0 && index($access, $lu->{token}) < 0;
