@@ -88,6 +88,12 @@ static const char *client_ip(const request_rec *r)
     return r->useragent_ip ? r->useragent_ip : "-";
 }
 
+static const char *req_id(const request_rec *r)
+{
+    const char *id = lcrm_request_id(r);
+    return id ? id : "-";
+}
+
 static const char *user_agent(const request_rec *r)
 {
     const char *ua = apr_table_get(r->headers_in, "User-Agent");
@@ -237,7 +243,8 @@ static int auth_register(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "email_taken", "that email is already registered");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00501)
-                  "registered user %s from %s", row.cols[2], client_ip(r));
+                  "[%s] registered user %s from %s", req_id(r), row.cols[2],
+                  client_ip(r));
     set_refresh_cookie(ctx, token);
     apr_table_setn(r->err_headers_out, "Location", "/auth/profile");
     return token_response(ctx, HTTP_CREATED, row.cols[2], row.cols[3],
@@ -268,7 +275,7 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
         return 1;
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00502)
-                  "login failed for %s from %s",
+                  "[%s] login failed for %s from %s", req_id(r),
                   found ? row.cols[0] : "an unknown account", client_ip(r));
     return 0;
 }
@@ -311,7 +318,8 @@ static int auth_login(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00503)
-                  "login ok for %s from %s", user_id, client_ip(r));
+                  "[%s] login ok for %s from %s", req_id(r), user_id,
+                  client_ip(r));
     set_refresh_cookie(ctx, token);
     return token_response(ctx, HTTP_OK, row.cols[1], row.cols[2], row.cols[3],
                           row.cols[0]);
@@ -346,8 +354,9 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     }
     if (!strcmp(row.cols[0], "reused")) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LCRM_LOGNO(00504)
-                      "refresh token reuse: session %s of user %s revoked"
-                      " (from %s)", row.cols[2], row.cols[1], client_ip(r));
+                      "[%s] refresh token reuse: session %s of user %s revoked"
+                      " (from %s)", req_id(r), row.cols[2], row.cols[1],
+                      client_ip(r));
         set_refresh_cookie(ctx, NULL);
         return lcrm_problem(r, "token_reused",
                             "refresh token was already used; session revoked");
@@ -395,8 +404,8 @@ static int auth_logout_all(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00505)
-                  "logout-all for %s from %s: %s sessions revoked",
-                  ctx->caller->user_id, client_ip(r), count);
+                  "[%s] logout-all for %s from %s: %s sessions revoked",
+                  req_id(r), ctx->caller->user_id, client_ip(r), count);
     set_refresh_cookie(ctx, NULL);
     return lcrm_respond_no_content(r);
 }

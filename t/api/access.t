@@ -55,7 +55,7 @@ ok $access =~ /\Q$lu->{id}\E "GET \/auth\/profile/;
 # levels that dump headers, which no production LogLevel does)
 open my $el, '<', "$logs/error_log" or die $!;
 my $errors = join '', grep { /LCRM\d{5}/ } <$el>;
-ok $errors =~ /login failed for \Q$lu->{id}\E from 127\.0\.0\.1/;
+ok $errors =~ /\] login failed for \Q$lu->{id}\E from 127\.0\.0\.1/;
 ok index($errors, $password) < 0;
 ok index($errors, $lu->{token}) < 0 && index($errors, $lu->{refresh}) < 0;
 my $hash = db("SELECT password_hash FROM users WHERE id = :'p1'", $lu->{id});
