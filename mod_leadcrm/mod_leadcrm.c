@@ -16,6 +16,9 @@
 #include <mod_auth.h>
 
 void lcrm_authz_register(apr_pool_t *p);
+int lcrm_cors_header_parser(request_rec *r);
+int lcrm_cors_fixups(request_rec *r);
+int lcrm_cors_preflight_handler(request_rec *r);
 
 /* Handler names (SetHandler) and the family each dispatches to. */
 static const struct {
@@ -67,6 +70,14 @@ static void leadcrm_register_hooks(apr_pool_t *p)
     /* token settings, the dummy hash and mod_dbd's ap_dbd_acquire
      * (an optional function: no link-time dependency on mod_dbd) */
     ap_hook_post_config(leadcrm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* CORS headers before authentication, so errors carry them too and
+     * preflights are answered without credentials */
+    ap_hook_header_parser(lcrm_cors_header_parser, NULL, NULL,
+                          APR_HOOK_MIDDLE);
+    /* preflights to the module's 204 handler (after SetHandler applied) */
+    ap_hook_fixups(lcrm_cors_fixups, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_handler(lcrm_cors_preflight_handler, NULL, NULL,
+                    APR_HOOK_FIRST);
     /* Bearer tokens for AuthType Bearer locations (any handler) */
     ap_hook_check_authn(lcrm_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

@@ -131,9 +131,11 @@ int lcrm_authn_check(request_rec *r)
         problem = "unauthorized";
     }
     if (problem) {
-        /* write the problem ourselves; DONE ends the request here */
-        lcrm_problem(r, problem, NULL);
-        return DONE;
+        /* httpd's error path answers; the error filter below writes this
+         * problem as the body, and mod_headers' "always" headers apply */
+        apr_table_setn(r->notes, LCRM_NOTE_PROBLEM_CODE, problem);
+        return !strcmp(problem, "service_unavailable")
+                   ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED;
     }
     r->user = (char *)caller->user_id;
     return OK;
@@ -164,7 +166,7 @@ static apr_status_t problem_error_filter(ap_filter_t *f,
     request_rec *r = f->r;
     const lcrm_problem_t *p;
     apr_bucket *e;
-    const char *body;
+    const char *body, *code;
 
     if (r->status < 400) {
         ap_remove_output_filter(f);
@@ -182,17 +184,14 @@ static apr_status_t problem_error_filter(ap_filter_t *f,
         return ap_pass_brigade(f->next, bb);
     }
     f->ctx = f;
-    p = lcrm_problem_find(code_for_status(r->status));
-    body = apr_psprintf(r->pool,
-                        "{\"type\":\"about:blank\",\"title\":\"%s\","
-                        "\"status\":%d,\"detail\":\"%s\",\"code\":\"%s\"}",
-                        p->title, r->status, p->title, p->code);
+    code = apr_table_get(r->notes, LCRM_NOTE_PROBLEM_CODE);
+    p = code ? lcrm_problem_find(code) : NULL;
+    if (!p || p->status != r->status) {
+        code = code_for_status(r->status);
+    }
+    body = lcrm_problem_json(r, code);
     ap_set_content_type(r, "application/problem+json");
     apr_table_unset(r->headers_out, "Content-Length");
-    if (r->status == HTTP_UNAUTHORIZED) {
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                       "Bearer realm=\"leadcrm\"");
-    }
     APR_BRIGADE_INSERT_HEAD(bb, apr_bucket_immortal_create(
                                     body, strlen(body), bb->bucket_alloc));
     return ap_pass_brigade(f->next, bb);

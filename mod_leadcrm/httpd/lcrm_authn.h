@@ -38,5 +38,6 @@ void lcrm_authn_register_filters(void);
 #define LCRM_NOTE_USER "leadcrm-user"
 #define LCRM_NOTE_ROLE "leadcrm-role"
 #define LCRM_NOTE_PROBLEM "leadcrm-problem"
+#define LCRM_NOTE_PROBLEM_CODE "leadcrm-problem-code"
 
 #endif

@@ -61,16 +61,14 @@ static json_object *errors_array(apr_array_header_t *errors)
     return arr;
 }
 
-int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
-                        apr_array_header_t *errors)
+/* Builds the problem object; sets WWW-Authenticate for 401s. */
+static json_object *problem_object(request_rec *r, const lcrm_problem_t *p,
+                                   const char *detail,
+                                   apr_array_header_t *errors)
 {
-    const lcrm_problem_t *p = lcrm_problem_find(code);
     json_object *o = lcrm_json_own(r->pool, json_object_new_object());
     const char *id = lcrm_request_id(r);
 
-    if (!p) {
-        p = lcrm_problem_find("internal_error");
-    }
     json_object_object_add(o, "type", json_object_new_string("about:blank"));
     json_object_object_add(o, "title", json_object_new_string(p->title));
     json_object_object_add(o, "status", json_object_new_int(p->status));
@@ -87,9 +85,29 @@ int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
     }
     if (p->status == HTTP_UNAUTHORIZED) {
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                       strcmp(code, "invalid_token")
+                       strcmp(p->code, "invalid_token")
                            ? "Bearer realm=\"leadcrm\""
                            : "Bearer realm=\"leadcrm\", error=\"invalid_token\"");
+    }
+    return o;
+}
+
+const char *lcrm_problem_json(request_rec *r, const char *code)
+{
+    const lcrm_problem_t *p = lcrm_problem_find(code);
+    if (!p) {
+        p = lcrm_problem_find("internal_error");
+    }
+    return lcrm_json_dump(r->pool, problem_object(r, p, NULL, NULL));
+}
+
+int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
+                        apr_array_header_t *errors)
+{
+    const lcrm_problem_t *p = lcrm_problem_find(code);
+
+    if (!p) {
+        p = lcrm_problem_find("internal_error");
     }
     if (p->status >= 500) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LCRM_LOGNO(00201)
@@ -99,7 +117,8 @@ int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, LCRM_LOGNO(00202)
                       "%d %s", p->status, p->code);
     }
-    return lcrm_respond_obj(r, p->status, o);
+    return lcrm_respond_obj(r, p->status,
+                            problem_object(r, p, detail, errors));
 }
 
 int lcrm_problem(request_rec *r, const char *code, const char *detail)

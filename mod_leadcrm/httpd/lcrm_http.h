@@ -22,6 +22,12 @@ typedef struct {
 /* Writes a problem+json response for code; returns OK. */
 int lcrm_problem(request_rec *r, const char *code, const char *detail);
 
+/*
+ * The problem+json text for code (no detail, no errors), for bodies that
+ * httpd's own error path sends; sets WWW-Authenticate for 401 codes.
+ */
+const char *lcrm_problem_json(request_rec *r, const char *code);
+
 /* Same, with a list of field errors. */
 int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
                         apr_array_header_t *errors);

@@ -1,0 +1,89 @@
+/*
+ * lcrm_cors: CORS for locations with LeadCRMCORSOrigin (API.md
+ * "Cross-cutting", "Browser and headers").  Runs as a header_parser hook,
+ * before authentication, so that every response of such a location -
+ * errors from httpd itself included - carries the headers (they go into
+ * err_headers_out, which survives httpd's error path), and so that
+ * preflights are answered without credentials.
+ *
+ * Only an exact configured origin is echoed, with credentials allowed;
+ * never "*", never "null".  Other origins get no CORS headers at all.
+ */
+#include "lcrm_config.h"
+#include "lcrm_private.h"
+
+#include <apr_strings.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+int lcrm_cors_header_parser(request_rec *r);
+int lcrm_cors_fixups(request_rec *r);
+int lcrm_cors_preflight_handler(request_rec *r);
+
+#define PREFLIGHT_HANDLER "leadcrm-preflight"
+
+#define EXPOSE "Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, " \
+               "RateLimit-Reset"
+#define ALLOW_METHODS "GET, POST, PUT, PATCH, DELETE"
+#define ALLOW_HEADERS "Authorization, Content-Type"
+
+static int is_preflight(const request_rec *r)
+{
+    return r->method_number == M_OPTIONS
+           && apr_table_get(r->headers_in, "Access-Control-Request-Method");
+}
+
+int lcrm_cors_header_parser(request_rec *r)
+{
+    const lcrm_dir_conf_t *dc = lcrm_dconf(r);
+    const char *origin;
+
+    if (!dc->cors_origins || r->main) {
+        return DECLINED;
+    }
+    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    origin = apr_table_get(r->headers_in, "Origin");
+    if (lcrm_conf_origin_allowed(dc, origin)) {
+        apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin",
+                       origin);
+        apr_table_setn(r->err_headers_out,
+                       "Access-Control-Allow-Credentials", "true");
+        apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
+                       EXPOSE);
+    }
+    return DECLINED;
+}
+
+/*
+ * A preflight goes to our own tiny handler (set here, after the type
+ * checker has applied SetHandler), so it runs the normal handler path and
+ * gets mod_headers' headers like any other response.
+ */
+int lcrm_cors_fixups(request_rec *r)
+{
+    const lcrm_dir_conf_t *dc = lcrm_dconf(r);
+
+    if (dc->cors_origins && !r->main && is_preflight(r)
+        && apr_table_get(r->headers_in, "Origin")) {
+        r->handler = PREFLIGHT_HANDLER;
+    }
+    return DECLINED;
+}
+
+/* 204; the method/header grants only for an allowed origin. */
+int lcrm_cors_preflight_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, PREFLIGHT_HANDLER)) {
+        return DECLINED;
+    }
+    if (lcrm_conf_origin_allowed(lcrm_dconf(r),
+                                 apr_table_get(r->headers_in, "Origin"))) {
+        apr_table_setn(r->err_headers_out, "Access-Control-Allow-Methods",
+                       ALLOW_METHODS);
+        apr_table_setn(r->err_headers_out, "Access-Control-Allow-Headers",
+                       ALLOW_HEADERS);
+        apr_table_setn(r->err_headers_out, "Access-Control-Max-Age", "600");
+    }
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
