@@ -25,7 +25,7 @@ my @responses = (
     [TRACE => '/health'],                     # TraceEnable off: 405
 );
 
-plan tests => @responses * (keys(%security) + 2) + 23;
+plan tests => @responses * (keys(%security) + 2) + 22;
 
 for my $req (@responses) {
     my ($res) = api(@$req);
