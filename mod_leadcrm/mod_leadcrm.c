@@ -8,6 +8,7 @@
 #include "lcrm_authn.h"
 #include "lcrm_config.h"
 #include "lcrm_db.h"
+#include "lcrm_limit.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -60,11 +61,24 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "mod_dbd is not loaded; LoadModule dbd_module first");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (lcrm_limit_post_config(pconf, s) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return lcrm_config_post(pconf, s);
+}
+
+static int leadcrm_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp)
+{
+    return lcrm_limit_pre_config(pconf);
 }
 
 static void leadcrm_register_hooks(apr_pool_t *p)
 {
+    /* the rate limiter's mutex type, so Mutex directives can name it */
+    ap_hook_pre_config(leadcrm_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* each child re-attaches the rate limiter's global mutex */
+    ap_hook_child_init(lcrm_limit_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* cross-directive checks: also run by apachectl -t */
     ap_hook_check_config(lcrm_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* token settings, the dummy hash and mod_dbd's ap_dbd_acquire

@@ -12,6 +12,7 @@
 #include "lcrm_fields.h"
 #include "lcrm_http.h"
 #include "lcrm_json.h"
+#include "lcrm_limit.h"
 #include "lcrm_password.h"
 #include "lcrm_private.h"
 #include "lcrm_role.h"
@@ -293,10 +294,16 @@ static int auth_login(lcrm_ctx_t *ctx)
         return lcrm_ctx_invalid(ctx, f.errors);
     }
     email = lcrm_normalize_email(r->pool, f.values[0], strlen(f.values[0]));
+    /* decided before any password hashing; per (account, address) */
+    if (lcrm_limit(r, LCRM_RL_LOGIN_FAIL, email, 0, 0)) {
+        return lcrm_problem(r, "rate_limited",
+                            "too many failed logins; retry later");
+    }
     if ((ok = check_credentials(ctx, email, f.values[1], &user_id)) < 0) {
-        return lcrm_ctx_db_problem(ctx, (int)(lcrm_db_rc_e)-ok);
+        return lcrm_ctx_db_problem(ctx, -ok);
     }
     if (!ok) {
+        lcrm_limit(r, LCRM_RL_LOGIN_FAIL, email, 1, 0);
         return lcrm_problem(r, "invalid_credentials",
                             "email or password is incorrect");
     }
@@ -454,10 +461,12 @@ static int profile_put(lcrm_ctx_t *ctx)
 }
 
 static const lcrm_route_t auth_routes[] = {
-    LCRM_ENDPOINT("POST", "/auth/register", auth_register, LCRM_RF_BODY, NULL),
-    LCRM_ENDPOINT("POST", "/auth/login", auth_login, LCRM_RF_BODY, NULL),
-    LCRM_ENDPOINT("POST", "/auth/refresh", auth_refresh, LCRM_RF_NO_BODY,
-                  NULL),
+    LCRM_ENDPOINT("POST", "/auth/register", auth_register,
+                  LCRM_RF_BODY | LCRM_RF_RL_AUTH, NULL),
+    LCRM_ENDPOINT("POST", "/auth/login", auth_login,
+                  LCRM_RF_BODY | LCRM_RF_RL_AUTH, NULL),
+    LCRM_ENDPOINT("POST", "/auth/refresh", auth_refresh,
+                  LCRM_RF_NO_BODY | LCRM_RF_RL_REFRESH, NULL),
     LCRM_ENDPOINT("POST", "/auth/logout", auth_logout, LCRM_RF_NO_BODY, NULL),
     LCRM_ENDPOINT("POST", "/auth/logout-all", auth_logout_all,
                   LCRM_RF_AUTH | LCRM_RF_NO_BODY, NULL),

@@ -30,7 +30,7 @@ void *lcrm_create_server_conf(apr_pool_t *p, server_rec *s)
     lcrm_server_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
     sc->access_ttl = sc->refresh_ttl = sc->refresh_grace = LCRM_UNSET;
     sc->leeway = sc->booking_notice = sc->booking_horizon = LCRM_UNSET;
-    sc->bcrypt_cost = sc->cookie_secure = LCRM_UNSET;
+    sc->bcrypt_cost = sc->cookie_secure = sc->rl_slots = LCRM_UNSET;
     return sc;
 }
 
@@ -76,13 +76,18 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(time_zone);
     MERGE_NUM(booking_notice);
     MERGE_NUM(booking_horizon);
+    MERGE_NUM(rl_slots);
     return m;
 }
 
 void *lcrm_create_dir_conf(apr_pool_t *p, char *dir)
 {
     lcrm_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
+    int i;
     dc->max_body = LCRM_UNSET;
+    for (i = 0; i < LCRM_RL_CLASSES; i++) {
+        dc->rl[i].limit = LCRM_UNSET;
+    }
     return dc;
 }
 
@@ -91,8 +96,13 @@ void *lcrm_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     lcrm_dir_conf_t *base = basev, *add = addv;
     lcrm_dir_conf_t *m = apr_pcalloc(p, sizeof(*m));
 
+    int i;
+
     MERGE_PTR(cors_origins);
     MERGE_NUM(max_body);
+    for (i = 0; i < LCRM_RL_CLASSES; i++) {
+        m->rl[i] = add->rl[i].limit != LCRM_UNSET ? add->rl[i] : base->rl[i];
+    }
     return m;
 }
 
@@ -463,6 +473,11 @@ const command_rec lcrm_directives[] = {
                   RSRC_CONF, "minimum notice for a booking (e.g. 2h)"),
     AP_INIT_TAKE1("LeadCRMBookingHorizon", set_duration, (void *)&horizon,
                   RSRC_CONF, "how far ahead bookings are accepted"),
+    AP_INIT_TAKE3("LeadCRMRateLimit", lcrm_limit_set_rule, NULL, OR_ALL,
+                  "class (general, auth, refresh, public-write, "
+                  "login-failures), count (0 = off), window (e.g. 15m)"),
+    AP_INIT_TAKE1("LeadCRMRateLimitSlots", lcrm_limit_set_slots, NULL,
+                  RSRC_CONF, "size of the shared rate-limit table"),
     {NULL}
 };
 

@@ -11,6 +11,7 @@
 #include "lcrm_secret.h"
 #include "lcrm_token.h"
 #include "lcrm_parse.h"
+#include "lcrm_limit.h"
 
 #define LCRM_UNSET (-1)
 
@@ -35,15 +36,18 @@ typedef struct {
     const char *time_zone;
     apr_int64_t booking_notice;
     apr_int64_t booking_horizon;
+    apr_int64_t rl_slots;
     /* filled at post_config, read-only afterwards */
     lcrm_token_cfg_t token;
     const char *dummy_hash;
     apr_time_t started;
+    struct lcrm_limiter *limiter;
 } lcrm_server_conf_t;
 
 typedef struct {
     apr_array_header_t *cors_origins;  /* of const char *; NULL = unset */
     apr_int64_t max_body;              /* bytes; LCRM_UNSET = default */
+    lcrm_rl_rule_t rl[LCRM_RL_CLASSES]; /* limit LCRM_UNSET = default */
 } lcrm_dir_conf_t;
 
 extern const command_rec lcrm_directives[];

@@ -8,6 +8,7 @@
 #include "lcrm_query.h"
 #include "lcrm_role.h"
 #include "lcrm_db.h"
+#include "lcrm_limit.h"
 #include "lcrm_validate.h"
 
 #include <apr_strings.h>
@@ -97,6 +98,20 @@ static int check_body(lcrm_ctx_t *ctx, unsigned flags)
     return 1;
 }
 
+/* Counts the request against the route's rate-limit class. */
+static int over_limit(request_rec *r, unsigned flags)
+{
+    lcrm_rl_class_e cls = (flags & LCRM_RF_RL_AUTH) ? LCRM_RL_AUTH
+                          : (flags & LCRM_RF_RL_REFRESH) ? LCRM_RL_REFRESH
+                          : (flags & LCRM_RF_RL_PUBLIC) ? LCRM_RL_PUBLIC
+                          : LCRM_RL_GENERAL;
+    if (!lcrm_limit(r, cls, NULL, 1, 1)) {
+        return 0;
+    }
+    lcrm_problem(r, "rate_limited", "too many requests; retry later");
+    return 1;
+}
+
 int lcrm_router_dispatch(request_rec *r, const lcrm_route_t *routes, int n)
 {
     lcrm_route_match_t m;
@@ -117,7 +132,8 @@ int lcrm_router_dispatch(request_rec *r, const lcrm_route_t *routes, int n)
     ctx->sc = lcrm_sconf(r->server);
     ctx->dc = lcrm_dconf(r);
     ctx->params = m.params;
-    if (parse_query(ctx, m.route) || check_caller(ctx, m.route->flags)
+    if (over_limit(r, m.route->flags) || parse_query(ctx, m.route)
+        || check_caller(ctx, m.route->flags)
         || check_body(ctx, m.route->flags)) {
         return OK;
     }

@@ -21,6 +21,10 @@
 #define LCRM_RF_BODY      0x04  /* JSON object body required */
 #define LCRM_RF_NO_BODY   0x08  /* body-less POST: no Content-Type needed */
 #define LCRM_RF_ADMIN     0x10  /* ADMIN or SUPER_ADMIN only (403) */
+/* Rate-limit class (default: general; see lcrm_limit.h) */
+#define LCRM_RF_RL_AUTH    0x20  /* login, register */
+#define LCRM_RF_RL_REFRESH 0x40  /* refresh */
+#define LCRM_RF_RL_PUBLIC  0x80  /* public writes: lead capture, booking */
 
 typedef struct lcrm_ctx {
     request_rec *r;
