@@ -621,7 +621,7 @@ static int lead_delete(lcrm_ctx_t *ctx)
  * segments. */
 static const lcrm_route_t lead_routes[] = {
     LCRM_ENDPOINT("POST", "/api/leads", lead_create,
-                  LCRM_RF_OPT_AUTH | LCRM_RF_BODY, NULL),
+                  LCRM_RF_OPT_AUTH | LCRM_RF_BODY | LCRM_RF_RL_PUBLIC, NULL),
     LCRM_ENDPOINT("GET", "/api/leads", lead_list, LCRM_RF_AUTH, list_query),
     LCRM_ENDPOINT("GET", "/api/leads/stats", lead_stats,
                   LCRM_RF_AUTH | LCRM_RF_ADMIN, stats_query),

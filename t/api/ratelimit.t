@@ -9,7 +9,7 @@ use LeadCRM::Test;
 use LWP::UserAgent;
 use POSIX ();
 
-plan tests => 25;
+plan tests => 26;
 
 # a fresh client address for each use
 my $n = 0;
@@ -123,3 +123,9 @@ ok $p[6]->code == 429;
 # limits off (the default here): no headers
 ($res) = api(GET => '/health');
 ok !defined $res->header('RateLimit-Limit');
+
+# public writes (3/day in the test config): lead capture is in that class
+my $lip = client();
+my @l = map { (limited($lip, POST => '/api/leads',
+                        body => { name => 'Rate Test', email => "rl$_\@example.com" }))[0]->code } 1 .. 4;
+ok "@l" eq '201 201 201 429' or print "# @l\n";
