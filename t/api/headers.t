@@ -25,7 +25,7 @@ my @responses = (
     [TRACE => '/health'],                     # TraceEnable off: 405
 );
 
-plan tests => @responses * (keys(%security) + 2) + 22;
+plan tests => @responses * (keys(%security) + 3) + 23;
 
 for my $req (@responses) {
     my ($res) = api(@$req);
@@ -34,6 +34,7 @@ for my $req (@responses) {
             or print "# $h missing on $req->[0] $req->[1] (", $res->code, ")\n";
     }
     ok(($res->header('Server') // '') eq 'Apache');
+    ok(($res->header('X-Request-Id') // '') =~ /^[A-Za-z0-9@_-]{20,}$/);
     ok !defined $res->header('X-Powered-By');
 }
 
@@ -83,6 +84,9 @@ ok !defined $res->header('Access-Control-Allow-Origin')
 ($res) = api(OPTIONS => '/static-admin/secret.txt', headers => { Origin => $origin,
     'Access-Control-Request-Method' => 'GET' });
 ok $res->code == 204;
+# problem+json "instance" carries the same request id
+($res, my $pj) = api(GET => '/auth/profile');
+ok(($pj->{instance} // '') eq 'urn:request:' . ($res->header('X-Request-Id') // 'none'));
 # never "*"
 ($res) = api(GET => '/health', headers => { Origin => '*' });
 ok !defined $res->header('Access-Control-Allow-Origin');
