@@ -57,7 +57,7 @@ RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
--- ---------------------------------------------------------------- business hours
+-- ------------------------------------------------------------ business hours
 
 -- The bookable slots of one local date: starts on the 15-minute grid of
 -- local time, from the opening time (rounded up to the grid) while the

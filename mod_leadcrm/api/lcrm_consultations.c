@@ -28,7 +28,7 @@
 #include <apr_strings.h>
 #include <http_protocol.h>
 
-/* ---- SQL ------------------------------------------------------------------ */
+/* ---- SQL ---------------------------------------------------------------- */
 
 /* The booking rules as an lcrm_booking_rules value (see rules_args). */
 #define RULES_SQL \
@@ -103,7 +103,7 @@ static const struct {
 };
 #define NSORTS ((int)(sizeof(list_sorts) / sizeof(list_sorts[0])))
 
-/* ---- field tables ---------------------------------------------------------- */
+/* ---- field tables ------------------------------------------------------- */
 
 static const char *const meeting_types[] = {"VIDEO", "PHONE", "IN_PERSON",
                                             NULL};
@@ -175,7 +175,7 @@ static const struct {
 
 #define NELTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------ */
 
 static int is_admin(const lcrm_ctx_t *ctx)
 {
@@ -339,7 +339,7 @@ static int query_refused(lcrm_ctx_t *ctx, const char *field, const char *why)
     return 1;
 }
 
-/* ---- booking and availability ----------------------------------------------- */
+/* ---- booking and availability ------------------------------------------- */
 
 static int consultation_book(lcrm_ctx_t *ctx)
 {
@@ -423,7 +423,7 @@ static int consultation_availability(lcrm_ctx_t *ctx)
     return lcrm_respond_json(ctx->r, HTTP_OK, json);
 }
 
-/* ---- lists and reads -------------------------------------------------------- */
+/* ---- lists and reads ---------------------------------------------------- */
 
 /* Optional filter values, in LIST_WHERE order after the scope. */
 enum { F_STATUS, F_FROM, F_TO, F_CONSULTANT, F_LEAD, F_SEARCH, NFILTERS };
@@ -568,7 +568,7 @@ static int consultation_get(lcrm_ctx_t *ctx)
     return lcrm_respond_json(ctx->r, HTTP_OK, json);
 }
 
-/* ---- changes ---------------------------------------------------------------- */
+/* ---- changes ------------------------------------------------------------ */
 
 /*
  * Non-zero when the body only reschedules (scheduledAt, durationMinutes,
@@ -645,7 +645,7 @@ static int consultation_cancel(lcrm_ctx_t *ctx)
     return lcrm_respond_no_content(ctx->r);
 }
 
-/* ---- routes ----------------------------------------------------------------- */
+/* ---- routes ------------------------------------------------------------- */
 
 static const char *const list_query[] = {
     "page", "limit", "status", "from", "to", "consultantId", "leadId",
@@ -655,7 +655,7 @@ static const char *const availability_query[] = {
 
 static const lcrm_route_t consultation_routes[] = {
     LCRM_ENDPOINT("POST", "/api/consultations", consultation_book,
-                  LCRM_RF_OPT_AUTH | LCRM_RF_BODY, NULL),
+                  LCRM_RF_OPT_AUTH | LCRM_RF_BODY | LCRM_RF_RL_PUBLIC, NULL),
     LCRM_ENDPOINT("GET", "/api/consultations", consultation_list,
                   LCRM_RF_AUTH, list_query),
     LCRM_ENDPOINT("GET", "/api/consultations/availability",

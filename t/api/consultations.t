@@ -60,11 +60,12 @@ sub fresh {
 sub book {
     my (%o) = @_;
     my $token = delete $o{token};
+    my $headers = delete $o{headers} // {};
     my %body = (name => 'Ada Booker', email => new_email(),
                 topic => 'Cloud migration', scheduledAt => fresh(), %o);
     delete $body{$_} for grep { !defined $body{$_} } keys %body;  # absent
     return api(POST => '/api/consultations', body => \%body,
-               $token ? (token => $token) : ());
+               headers => $headers, $token ? (token => $token) : ());
 }
 
 sub booked {
@@ -312,6 +313,27 @@ my $admin2 = make_user(role => 'SUPER_ADMIN');
                                               gmtime $off));
     is($res->code, 201, 'offset timestamp accepted');
     is($j->{scheduledAt} // '', iso($off), 'normalised to UTC');
+}
+
+{   # booking is a public write: its own rate-limit class (3 a day per
+    # address when the test config's X-Test-Limits switch is on)
+    my %h = ('X-Test-Limits' => 'on',
+             'X-Forwarded-For' => sprintf('198.51.100.%d', 1 + $$ % 250));
+    my @codes;
+    for my $i (1 .. 3) {
+        my ($res) = book(headers => \%h);
+        push @codes, $res->code;
+        is($res->header('RateLimit-Limit') // '', '3',
+           "booking $i carries RateLimit-Limit of the public-write class");
+    }
+    is("@codes", '201 201 201', 'three bookings within the limit');
+    my ($res) = book(headers => \%h, token => $user->{token});
+    ok(problem_ok($res, 429, 'rate_limited')
+       && ($res->header('Retry-After') // '') =~ /^\d+$/,
+       'the fourth from that address -> 429 with Retry-After');
+    ($res) = api(GET => '/api/consultations/availability?date='
+                 . date_of(0, 0), headers => \%h);
+    is($res->code, 200, 'reads are not in the public-write class');
 }
 
 # ================================================================ concurrency
