@@ -1,11 +1,677 @@
 /*
- * lcrm_consultations: the /api/consultations family (API.md).  NOT IMPLEMENTED YET: every
- * request answers 404 until the endpoints land.
+ * lcrm_consultations: the /api/consultations family (API.md
+ * "Consultations" and "Booking"): booking, availability, lists, reads,
+ * changes and cancellation.
+ *
+ * The booking rules (business hours, time zone, notice, horizon) come from
+ * the server configuration and travel to PostgreSQL as one
+ * lcrm_booking_rules row.  Every time-zone computation and every change
+ * is a database function (sql/0006_consultations.sql) that returns an
+ * outcome, so an overlap found by the exclusion constraint, even between
+ * concurrent requests, becomes 409 slot_taken and never an SQL error.
+ * Validated body fields travel as one JSON object (camelCase keys, the
+ * validated text values), so a partial PUT/PATCH changes only what was
+ * sent.
  */
 #include "lcrm_api.h"
+#include "lcrm_db.h"
+#include "lcrm_fields.h"
+#include "lcrm_http.h"
+#include "lcrm_json.h"
+#include "lcrm_parse.h"
+#include "lcrm_private.h"
+#include "lcrm_query.h"
+#include "lcrm_role.h"
 #include "lcrm_router.h"
+#include "lcrm_validate.h"
+
+#include <apr_strings.h>
+#include <http_protocol.h>
+
+/* ---- SQL ---------------------------------------------------------------- */
+
+/* The booking rules as an lcrm_booking_rules value (see rules_args). */
+#define RULES_SQL \
+    "ROW(CAST(%s AS text), CAST(%s AS integer), CAST(%s AS integer)," \
+    " CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer))" \
+    "::lcrm_booking_rules"
+#define NRULES 6
+
+static const char *const sql_book =
+    "SELECT outcome, detail, body, id FROM lcrm_consultation_book("
+    "CAST(%s AS jsonb), CAST(%s AS uuid), CAST(%s AS boolean), "
+    RULES_SQL ")";
+static const char *const sql_update =
+    "SELECT outcome, detail, body, id FROM lcrm_consultation_update("
+    "CAST(%s AS uuid), CAST(%s AS jsonb), CAST(%s AS uuid),"
+    " CAST(%s AS boolean), CAST(%s AS boolean), " RULES_SQL ")";
+static const char *const sql_cancel =
+    "SELECT lcrm_consultation_cancel(CAST(%s AS uuid), CAST(%s AS uuid),"
+    " CAST(%s AS boolean))";
+static const char *const sql_get =
+    "SELECT lcrm_consultation_json(c) FROM consultations c"
+    " WHERE c.id = CAST(%s AS uuid)"
+    " AND (CAST(%s AS boolean) OR c.user_id = CAST(%s AS uuid))";
+static const char *const sql_availability =
+    "SELECT lcrm_consultation_availability(CAST(%s AS date),"
+    " CAST(%s AS integer), CAST(%s AS uuid), " RULES_SQL ")";
+
+/*
+ * The list filters; each optional value is bound twice ("IS NULL OR"),
+ * see where_args.  Search is a literal substring (strpos) over name,
+ * email and topic joined by a newline, which a query value cannot hold.
+ */
+#define LIST_WHERE \
+    " FROM consultations c" \
+    " WHERE (CAST(%s AS boolean) OR c.user_id = CAST(%s AS uuid))" \
+    " AND (CAST(%s AS lcrm_consultation_status) IS NULL" \
+    "      OR c.status = CAST(%s AS lcrm_consultation_status))" \
+    " AND (CAST(%s AS timestamptz) IS NULL" \
+    "      OR c.scheduled_at >= CAST(%s AS timestamptz))" \
+    " AND (CAST(%s AS timestamptz) IS NULL" \
+    "      OR c.scheduled_at < CAST(%s AS timestamptz))" \
+    " AND (CAST(%s AS uuid) IS NULL OR c.consultant_id = CAST(%s AS uuid))" \
+    " AND (CAST(%s AS uuid) IS NULL OR c.lead_id = CAST(%s AS uuid))" \
+    " AND (CAST(%s AS text) IS NULL" \
+    "      OR strpos(lower(concat_ws(chr(10), c.name, c.email, c.topic))," \
+    "                lower(CAST(%s AS text))) > 0)"
+#define NWHERE 14
+
+/* count (capped at 10001) and one page; ORDER BY text goes between. */
+static const char *const sql_list_head =
+    "SELECT (SELECT count(*) FROM (SELECT 1" LIST_WHERE " LIMIT 10001) n),"
+    " (SELECT coalesce(json_agg(lcrm_consultation_json("
+    "ROW(p.*)::consultations) ORDER BY ";
+static const char *const sql_list_middle =
+    "), '[]'::json) FROM (SELECT c.*" LIST_WHERE " ORDER BY ";
+static const char *const sql_list_tail =
+    " LIMIT CAST(%s AS integer) OFFSET CAST(%s AS integer)) p)";
+
+#define LIST_CAP 10001
+
+/* Sort names (API.md "Lists") -> fixed ORDER BY text, id last. */
+static const struct {
+    const char *name;
+    const char *order;
+} list_sorts[] = {
+    {"scheduledAt", "scheduled_at, id"},
+    {"-scheduledAt", "scheduled_at DESC, id DESC"},
+    {"createdAt", "created_at, id"},
+    {"-createdAt", "created_at DESC, id DESC"},
+    {"status", "status, scheduled_at, id"},
+    {"-status", "status DESC, scheduled_at, id"},
+};
+#define NSORTS ((int)(sizeof(list_sorts) / sizeof(list_sorts[0])))
+
+/* ---- field tables ------------------------------------------------------- */
+
+static const char *const meeting_types[] = {"VIDEO", "PHONE", "IN_PERSON",
+                                            NULL};
+static const char *const statuses[] = {"SCHEDULED", "CONFIRMED", "COMPLETED",
+                                       "CANCELLED", "NO_SHOW", NULL};
+
+static const lcrm_field_t book_fields[] = {
+    {"name", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 100, NULL},
+    {"email", LCRM_FK_EMAIL, LCRM_F_REQUIRED, 3, 254, NULL},
+    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
+    {"topic", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 200, NULL},
+    {"notes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 10000, NULL},
+    {"scheduledAt", LCRM_FK_TIMESTAMP, LCRM_F_REQUIRED, 0, 64, NULL},
+    {"durationMinutes", LCRM_FK_INT, 0, 15, 240, NULL},
+    {"timezone", LCRM_FK_TEXT, 0, 1, 64, NULL},
+    {"meetingType", LCRM_FK_ENUM, 0, 0, 32, meeting_types},
+    {"consultantId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
+    {"leadId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
+};
+#define NBOOK ((int)(sizeof(book_fields) / sizeof(book_fields[0])))
+
+static const lcrm_field_t update_fields[] = {
+    {"scheduledAt", LCRM_FK_TIMESTAMP, 0, 0, 64, NULL},
+    {"durationMinutes", LCRM_FK_INT, 0, 15, 240, NULL},
+    {"timezone", LCRM_FK_TEXT, 0, 1, 64, NULL},
+    {"meetingType", LCRM_FK_ENUM, 0, 0, 32, meeting_types},
+    {"meetingLink", LCRM_FK_HTTPS_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
+    {"notes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 10000, NULL},
+    {"status", LCRM_FK_ENUM, 0, 0, 32, statuses},
+    {"followUpRequired", LCRM_FK_BOOL, 0, 0, 0, NULL},
+    {"followUpAt", LCRM_FK_TIMESTAMP, LCRM_F_NULLABLE, 0, 64, NULL},
+    {"followUpNotes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL},
+    {"cancellationReason", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 500, NULL},
+    {"consultantId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
+};
+#define NUPDATE ((int)(sizeof(update_fields) / sizeof(update_fields[0])))
+
+/* What a USER may send: a reschedule or a cancellation. */
+static const char *const user_update_names[] = {
+    "scheduledAt", "durationMinutes", "timezone", "status",
+    "cancellationReason", NULL};
+
+/* Non-field outcomes of the database functions -> problem code, detail. */
+static const struct {
+    const char *outcome;
+    const char *code;
+    const char *detail;
+} outcome_problems[] = {
+    {"not_found", "not_found", "no such consultation"},
+    {"forbidden", "forbidden",
+     "you may only reschedule or cancel your own upcoming consultations"},
+    {"invalid_transition", "invalid_transition",
+     "that status change is not allowed"},
+    {"slot_taken", "slot_taken",
+     "that time overlaps another consultation"},
+};
+
+/* Field outcomes ('invalid_<field>') -> field error message. */
+static const struct {
+    const char *outcome;
+    const char *field;
+    const char *message;
+} outcome_fields[] = {
+    {"invalid_timezone", "timezone", "must be a known IANA time zone name"},
+    {"invalid_consultantId", "consultantId",
+     "must be an active administrator"},
+    {"invalid_leadId", "leadId", "must be a lead you may book for"},
+};
+
+#define NELTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int is_admin(const lcrm_ctx_t *ctx)
+{
+    return ctx->caller->authenticated
+           && ctx->caller->role >= LCRM_ROLE_ADMIN;
+}
+
+static const char *caller_id(const lcrm_ctx_t *ctx)
+{
+    return ctx->caller->authenticated ? ctx->caller->user_id : NULL;
+}
+
+/* Fills args[0..NRULES) with the server's booking rules. */
+static void rules_args(lcrm_ctx_t *ctx, const char **args)
+{
+    const lcrm_hours_t *h = lcrm_conf_hours(ctx->sc);
+    apr_pool_t *p = ctx->r->pool;
+
+    args[0] = lcrm_conf_time_zone(ctx->sc);
+    args[1] = apr_itoa(p, (int)h->days);
+    args[2] = apr_itoa(p, h->open_minute);
+    args[3] = apr_itoa(p, h->close_minute);
+    args[4] = apr_psprintf(p, "%" APR_INT64_T_FMT,
+                           lcrm_conf_booking_notice(ctx->sc));
+    args[5] = apr_psprintf(p, "%" APR_INT64_T_FMT,
+                           lcrm_conf_booking_horizon(ctx->sc));
+}
+
+/* The sent fields as a JSON object of their SQL texts (null kept). */
+static const char *fields_json(apr_pool_t *pool, const lcrm_field_t *specs,
+                               int n, const lcrm_fields_t *f)
+{
+    json_object *o = lcrm_json_own(pool, json_object_new_object());
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (f->present & ((apr_uint64_t)1 << i)) {
+            json_object_object_add(o, specs[i].name, f->values[i]
+                                   ? json_object_new_string(f->values[i])
+                                   : NULL);
+        }
+    }
+    return lcrm_json_dump(pool, o);
+}
+
+/* "3 hours", "180 days", "90 seconds": a configured span for messages. */
+static const char *span_text(apr_pool_t *p, apr_int64_t secs)
+{
+    static const struct {
+        apr_int64_t unit;
+        const char *name;
+    } units[] = {{86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}};
+    int i;
+
+    for (i = 0; i < NELTS(units) - 1 && secs % units[i].unit; i++) {
+    }
+    secs /= units[i].unit;
+    return apr_psprintf(p, "%" APR_INT64_T_FMT " %s%s", secs, units[i].name,
+                        secs == 1 ? "" : "s");
+}
+
+/* "Mon-Fri", "Mon,Wed,Fri": the open days for messages. */
+static const char *days_text(apr_pool_t *p, unsigned days)
+{
+    static const char *const names[] = {"Mon", "Tue", "Wed", "Thu", "Fri",
+                                        "Sat", "Sun"};
+    const char *out = NULL, *part;
+    int i = 0, j;
+
+    while (i < 7) {
+        if (!(days & (1u << i))) {
+            i++;
+            continue;
+        }
+        for (j = i; j + 1 < 7 && (days & (1u << (j + 1))); j++) {
+        }
+        part = i == j ? names[i]
+                      : apr_pstrcat(p, names[i], j == i + 1 ? "," : "-",
+                                    names[j], NULL);
+        out = out ? apr_pstrcat(p, out, ",", part, NULL) : part;
+        i = j + 1;
+    }
+    return out ? out : "no days";
+}
+
+/* The scheduledAt message for a reason of lcrm_booking_problem(). */
+static const char *window_message(lcrm_ctx_t *ctx, const char *reason)
+{
+    apr_pool_t *p = ctx->r->pool;
+    const lcrm_hours_t *h = lcrm_conf_hours(ctx->sc);
+
+    if (!reason || !strcmp(reason, "past")) {
+        return "must be in the future";
+    }
+    if (!strcmp(reason, "notice")) {
+        return apr_pstrcat(p, "must be at least ", span_text(p,
+                           lcrm_conf_booking_notice(ctx->sc)), " from now",
+                           NULL);
+    }
+    if (!strcmp(reason, "horizon")) {
+        return apr_pstrcat(p, "must be at most ", span_text(p,
+                           lcrm_conf_booking_horizon(ctx->sc)), " from now",
+                           NULL);
+    }
+    return apr_psprintf(p, "must lie entirely within business hours"
+                        " (%s %02d:%02d-%02d:%02d %s)",
+                        days_text(p, h->days), h->open_minute / 60,
+                        h->open_minute % 60, h->close_minute / 60,
+                        h->close_minute % 60, lcrm_conf_time_zone(ctx->sc));
+}
+
+static int field_problem(lcrm_ctx_t *ctx, const char *field,
+                         const char *message)
+{
+    apr_array_header_t *errors = apr_array_make(ctx->r->pool, 1,
+                                                sizeof(lcrm_field_error_t));
+    lcrm_fields_error(errors, field, message);
+    return lcrm_ctx_invalid(ctx, errors);
+}
+
+/* Answers a non-"ok" outcome of a consultation function; returns OK. */
+static int outcome_response(lcrm_ctx_t *ctx, const char *outcome,
+                            const char *detail)
+{
+    int i;
+
+    if (!strcmp(outcome, "invalid_scheduledAt")) {
+        return field_problem(ctx, "scheduledAt", window_message(ctx, detail));
+    }
+    for (i = 0; i < NELTS(outcome_fields); i++) {
+        if (!strcmp(outcome, outcome_fields[i].outcome)) {
+            return field_problem(ctx, outcome_fields[i].field,
+                                 outcome_fields[i].message);
+        }
+    }
+    for (i = 0; i < NELTS(outcome_problems); i++) {
+        if (!strcmp(outcome, outcome_problems[i].outcome)) {
+            return lcrm_problem(ctx->r, outcome_problems[i].code,
+                                outcome_problems[i].detail);
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, LCRM_LOGNO(00801)
+                  "unexpected consultation outcome %s", outcome);
+    return lcrm_problem(ctx->r, "internal_error", NULL);
+}
+
+/* Answers 400 invalid_query for one parameter; returns OK. */
+static int bad_query(lcrm_ctx_t *ctx, const char *field, const char *why)
+{
+    apr_array_header_t *errors = apr_array_make(ctx->r->pool, 1,
+                                                sizeof(lcrm_field_error_t));
+    lcrm_fields_error(errors, field, why);
+    return lcrm_problem_fields(ctx->r, "invalid_query",
+                               "invalid query parameters", errors);
+}
+
+/* Same, for parsers: returns 1 ("answered"). */
+static int query_refused(lcrm_ctx_t *ctx, const char *field, const char *why)
+{
+    bad_query(ctx, field, why);
+    return 1;
+}
+
+/* ---- booking and availability ------------------------------------------- */
+
+static int consultation_book(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    lcrm_fields_t f;
+    const char *args[3 + NRULES];
+    lcrm_row_t row;
+    lcrm_db_rc_e rc;
+
+    if (lcrm_fields_extract(r->pool, ctx->body, book_fields, NBOOK, &f)) {
+        return lcrm_ctx_invalid(ctx, f.errors);
+    }
+    args[0] = fields_json(r->pool, book_fields, NBOOK, &f);
+    args[1] = caller_id(ctx);
+    args[2] = is_admin(ctx) ? "true" : "false";
+    rules_args(ctx, args + 3);
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_book, 3 + NRULES, args, &row))) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    if (strcmp(row.cols[0], "ok")) {
+        return outcome_response(ctx, row.cols[0], row.cols[1]);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(00802)
+                  "consultation %s booked by %s", row.cols[3],
+                  args[1] ? args[1] : "an anonymous client");
+    apr_table_setn(r->err_headers_out, "Location",
+                   apr_pstrcat(r->pool, "/api/consultations/", row.cols[3],
+                               NULL));
+    lcrm_no_store(r);
+    return lcrm_respond_json(r, HTTP_CREATED, row.cols[2]);
+}
+
+/* Reads date, durationMinutes, consultantId into args[0..3); 0, or 1
+ * when a 400 was answered. */
+static int availability_args(lcrm_ctx_t *ctx, const char **args)
+{
+    const char *date = apr_table_get(ctx->query, "date");
+    const char *dur = apr_table_get(ctx->query, "durationMinutes");
+    const char *who = apr_table_get(ctx->query, "consultantId");
+    const char *why;
+    apr_int64_t minutes = 30;
+    int y, m, d;
+
+    if (!date) {
+        return query_refused(ctx, "date", "is required");
+    }
+    if (strlen(date) != 10 || (why = lcrm_parse_date(date, &y, &m, &d))) {
+        return query_refused(ctx, "date", "must be a date YYYY-MM-DD");
+    }
+    if (dur && (why = lcrm_parse_int(dur, 15, 240, &minutes))) {
+        return query_refused(ctx, "durationMinutes", why);
+    }
+    if (who && !lcrm_is_uuid(who)) {
+        return query_refused(ctx, "consultantId", "must be a UUID");
+    }
+    args[0] = date;
+    args[1] = apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT, minutes);
+    args[2] = who ? lcrm_uuid_lower(ctx->r->pool, who) : NULL;
+    return 0;
+}
+
+static int consultation_availability(lcrm_ctx_t *ctx)
+{
+    const char *args[3 + NRULES], *json;
+    lcrm_db_rc_e rc;
+
+    if (availability_args(ctx, args)) {
+        return OK;
+    }
+    rules_args(ctx, args + 3);
+    rc = lcrm_db_value(lcrm_db(ctx->r), sql_availability, 3 + NRULES, args,
+                       &json);
+    if (rc != LCRM_DB_OK) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    if (!json) {
+        return bad_query(ctx, "consultantId",
+                         "is not an active administrator");
+    }
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_json(ctx->r, HTTP_OK, json);
+}
+
+/* ---- lists and reads ---------------------------------------------------- */
+
+/* Optional filter values, in LIST_WHERE order after the scope. */
+enum { F_STATUS, F_FROM, F_TO, F_CONSULTANT, F_LEAD, F_SEARCH, NFILTERS };
+
+/* A timestamp parameter normalised to ...Z, or NULL with *why set. */
+static const char *query_time(lcrm_ctx_t *ctx, const char *v,
+                              const char **why)
+{
+    apr_time_t t;
+    *why = lcrm_parse_rfc3339(v, &t);
+    return *why ? NULL : lcrm_format_rfc3339(ctx->r->pool, t);
+}
+
+/* Validates the filter parameters into vals; 0, or 1 when a 400 was
+ * answered. */
+static int list_filters(lcrm_ctx_t *ctx, const char **vals)
+{
+    static const char *const names[NFILTERS] = {
+        "status", "from", "to", "consultantId", "leadId", "search"};
+    const char *why = NULL;
+    int i;
+
+    for (i = 0; i < NFILTERS; i++) {
+        const char *v = apr_table_get(ctx->query, names[i]);
+        vals[i] = v;
+        if (!v) {
+            continue;
+        }
+        if (i == F_STATUS) {
+            const char *const *s;
+            for (s = statuses; *s && strcmp(*s, v); s++) {
+            }
+            why = *s ? NULL : "is not a consultation status";
+        }
+        else if (i == F_FROM || i == F_TO) {
+            vals[i] = query_time(ctx, v, &why);
+        }
+        else if (i == F_CONSULTANT || i == F_LEAD) {
+            why = lcrm_is_uuid(v) ? NULL : "must be a UUID";
+            vals[i] = lcrm_uuid_lower(ctx->r->pool, v);
+        }
+        if (why) {
+            return query_refused(ctx, names[i], why);
+        }
+    }
+    return 0;
+}
+
+/* Fills args[0..NWHERE) for LIST_WHERE. */
+static void where_args(lcrm_ctx_t *ctx, const char *const *vals,
+                       const char **args)
+{
+    int i;
+
+    args[0] = is_admin(ctx) ? "true" : "false";
+    args[1] = ctx->caller->user_id;
+    for (i = 0; i < NFILTERS; i++) {
+        args[2 + 2 * i] = args[3 + 2 * i] = vals[i];
+    }
+}
+
+/* The ORDER BY text for the sort parameter, or NULL when unknown. */
+static const char *list_order(lcrm_ctx_t *ctx)
+{
+    const char *sort = apr_table_get(ctx->query, "sort");
+    int i;
+
+    for (i = 0; i < NSORTS; i++) {
+        if (!strcmp(list_sorts[i].name, sort ? sort : "scheduledAt")) {
+            return list_sorts[i].order;
+        }
+    }
+    return NULL;
+}
+
+/* {data, pagination} from the count and the page's JSON array. */
+static int list_response(lcrm_ctx_t *ctx, const lcrm_page_t *pg,
+                         const lcrm_row_t *row)
+{
+    apr_int64_t total = apr_atoi64(row->cols[0]);
+    int exact = total < LIST_CAP;
+
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_json(ctx->r, HTTP_OK, apr_psprintf(ctx->r->pool,
+        "{\"data\":%s,\"pagination\":{\"page\":%" APR_INT64_T_FMT
+        ",\"limit\":%" APR_INT64_T_FMT ",\"total\":%" APR_INT64_T_FMT
+        ",\"totalPages\":%" APR_INT64_T_FMT ",\"totalIsExact\":%s}}",
+        row->cols[1], pg->page, pg->limit, total,
+        (total + pg->limit - 1) / pg->limit, exact ? "true" : "false"));
+}
+
+static int consultation_list(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *vals[NFILTERS], *args[2 * NWHERE + 2], *order, *field, *why;
+    lcrm_page_t pg;
+    lcrm_row_t row;
+    lcrm_db_rc_e rc;
+
+    if (lcrm_query_page(ctx->query, &pg, &field, &why)) {
+        return bad_query(ctx, field, why);
+    }
+    if (list_filters(ctx, vals)) {
+        return OK;
+    }
+    if (!(order = list_order(ctx))) {
+        return bad_query(ctx, "sort", "is not a sortable field");
+    }
+    where_args(ctx, vals, args);
+    where_args(ctx, vals, args + NWHERE);
+    args[2 * NWHERE] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.limit);
+    args[2 * NWHERE + 1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                        pg.offset);
+    rc = lcrm_db_row(lcrm_db(r), apr_pstrcat(r->pool, sql_list_head, order,
+                                             sql_list_middle, order,
+                                             sql_list_tail, NULL),
+                     2 * NWHERE + 2, args, &row);
+    if (rc) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    return list_response(ctx, &pg, &row);
+}
+
+static int consultation_get(lcrm_ctx_t *ctx)
+{
+    const char *args[3], *json;
+    lcrm_db_rc_e rc;
+
+    if (!(args[0] = lcrm_ctx_uuid_param(ctx, 0))) {
+        return lcrm_problem(ctx->r, "not_found", "no such consultation");
+    }
+    args[1] = is_admin(ctx) ? "true" : "false";
+    args[2] = ctx->caller->user_id;
+    rc = lcrm_db_value(lcrm_db(ctx->r), sql_get, 3, args, &json);
+    if (rc == LCRM_DB_NO_ROW) {
+        return lcrm_problem(ctx->r, "not_found", "no such consultation");
+    }
+    if (rc != LCRM_DB_OK) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_json(ctx->r, HTTP_OK, json);
+}
+
+/* ---- changes ------------------------------------------------------------ */
+
+/*
+ * Non-zero when the body only reschedules (scheduledAt, durationMinutes,
+ * timezone) or cancels (status CANCELLED, optional cancellationReason):
+ * all a USER may do.
+ */
+static int user_change_ok(const lcrm_fields_t *f)
+{
+    const char *const *name;
+    const char *status;
+    apr_uint64_t allowed = 0;
+
+    for (name = user_update_names; *name; name++) {
+        allowed |= (apr_uint64_t)1
+                   << lcrm_fields_index(update_fields, NUPDATE, *name);
+    }
+    if (f->present & ~allowed) {
+        return 0;
+    }
+    status = lcrm_fields_get(f, update_fields, NUPDATE, "status");
+    if (lcrm_fields_has(f, update_fields, NUPDATE, "status")) {
+        return status && !strcmp(status, "CANCELLED");
+    }
+    return !lcrm_fields_has(f, update_fields, NUPDATE, "cancellationReason");
+}
+
+static int consultation_update(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    lcrm_fields_t f;
+    const char *args[5 + NRULES];
+    lcrm_row_t row;
+    lcrm_db_rc_e rc;
+
+    if (!(args[0] = lcrm_ctx_uuid_param(ctx, 0))) {
+        return lcrm_problem(r, "not_found", "no such consultation");
+    }
+    if (lcrm_fields_extract(r->pool, ctx->body, update_fields, NUPDATE,
+                            &f)) {
+        return lcrm_ctx_invalid(ctx, f.errors);
+    }
+    args[1] = fields_json(r->pool, update_fields, NUPDATE, &f);
+    args[2] = ctx->caller->user_id;
+    args[3] = is_admin(ctx) ? "true" : "false";
+    args[4] = user_change_ok(&f) ? "true" : "false";
+    rules_args(ctx, args + 5);
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 5 + NRULES, args, &row))) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    if (strcmp(row.cols[0], "ok")) {
+        return outcome_response(ctx, row.cols[0], row.cols[1]);
+    }
+    lcrm_no_store(r);
+    return lcrm_respond_json(r, HTTP_OK, row.cols[2]);
+}
+
+static int consultation_cancel(lcrm_ctx_t *ctx)
+{
+    const char *args[3], *outcome;
+    lcrm_db_rc_e rc;
+
+    if (!(args[0] = lcrm_ctx_uuid_param(ctx, 0))) {
+        return lcrm_problem(ctx->r, "not_found", "no such consultation");
+    }
+    args[1] = ctx->caller->user_id;
+    args[2] = is_admin(ctx) ? "true" : "false";
+    rc = lcrm_db_value(lcrm_db(ctx->r), sql_cancel, 3, args, &outcome);
+    if (rc != LCRM_DB_OK) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    if (strcmp(outcome, "ok")) {
+        return outcome_response(ctx, outcome, NULL);
+    }
+    return lcrm_respond_no_content(ctx->r);
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+static const char *const list_query[] = {
+    "page", "limit", "status", "from", "to", "consultantId", "leadId",
+    "search", "sort", NULL};
+static const char *const availability_query[] = {
+    "date", "durationMinutes", "consultantId", NULL};
+
+static const lcrm_route_t consultation_routes[] = {
+    LCRM_ENDPOINT("POST", "/api/consultations", consultation_book,
+                  LCRM_RF_OPT_AUTH | LCRM_RF_BODY | LCRM_RF_RL_PUBLIC, NULL),
+    LCRM_ENDPOINT("GET", "/api/consultations", consultation_list,
+                  LCRM_RF_AUTH, list_query),
+    LCRM_ENDPOINT("GET", "/api/consultations/availability",
+                  consultation_availability, 0, availability_query),
+    LCRM_ENDPOINT("GET", "/api/consultations/:id", consultation_get,
+                  LCRM_RF_AUTH, NULL),
+    LCRM_ENDPOINT("PUT", "/api/consultations/:id", consultation_update,
+                  LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
+    LCRM_ENDPOINT("PATCH", "/api/consultations/:id", consultation_update,
+                  LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
+    LCRM_ENDPOINT("DELETE", "/api/consultations/:id", consultation_cancel,
+                  LCRM_RF_AUTH, NULL),
+};
 
 int lcrm_consultations_handler(request_rec *r)
 {
-    return lcrm_router_dispatch(r, NULL, 0);
+    return lcrm_router_dispatch(r, consultation_routes,
+                                NELTS(consultation_routes));
 }
