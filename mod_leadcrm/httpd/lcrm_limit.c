@@ -93,7 +93,7 @@ int lcrm_limit_post_config(apr_pool_t *pconf, server_rec *s)
                                     pconf, 0);
     }
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00801)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00901)
                      "cannot create the rate-limit table or its mutex");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -116,7 +116,7 @@ void lcrm_limit_child_init(apr_pool_t *p, server_rec *s)
                                      apr_global_mutex_lockfile(
                                          sc->limiter->mutex), p);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00802)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00902)
                      "cannot attach the rate-limit mutex in this child");
     }
 }
@@ -156,7 +156,7 @@ int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
     }
     if (!sc->limiter || apr_global_mutex_lock(sc->limiter->mutex)
                             != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LCRM_LOGNO(00803)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LCRM_LOGNO(00903)
                       "rate limiter unavailable: failing %s for %s",
                       cls == LCRM_RL_LOGIN_FAIL ? "closed" : "open",
                       class_names[cls]);
@@ -171,7 +171,7 @@ int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
         set_headers(r, &res, !res.allowed);
     }
     if (!res.allowed) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(00804)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(00904)
                       "rate limit %s exceeded by %s", class_names[cls],
                       r->useragent_ip);
     }
