@@ -28,8 +28,9 @@ static int health_get(lcrm_ctx_t *ctx)
     json_object_object_add(db, "status",
                            json_object_new_string(up ? "ok" : "down"));
     if (up) {
-        json_object_object_add(db, "latencyMs", json_object_new_double(
-                                   (double)((long)(ms * 100 + 0.5)) / 100));
+        /* two decimals, printed as such (not 4.7599999999999998) */
+        json_object_object_add(db, "latencyMs", json_object_new_double_s(
+                                   ms, apr_psprintf(r->pool, "%.2f", ms)));
     }
     json_object_object_add(checks, "database", db);
     json_object_object_add(o, "status",
