@@ -84,17 +84,6 @@ static const lcrm_field_t profile_fields[] = {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static const char *client_ip(const request_rec *r)
-{
-    return r->useragent_ip ? r->useragent_ip : "-";
-}
-
-static const char *req_id(const request_rec *r)
-{
-    const char *id = lcrm_request_id(r);
-    return id ? id : "-";
-}
-
 static const char *user_agent(const request_rec *r)
 {
     const char *ua = apr_table_get(r->headers_in, "User-Agent");
@@ -236,7 +225,7 @@ static int auth_register(lcrm_ctx_t *ctx)
     args[7] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_ttl(ctx->sc));
     args[8] = user_agent(r);
-    args[9] = client_ip(r);
+    args[9] = lcrm_client_ip(r);
     if ((rc = lcrm_db_row(lcrm_db(r), sql_register, 10, args, &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
@@ -244,8 +233,8 @@ static int auth_register(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "email_taken", "that email is already registered");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00501)
-                  "[%s] registered user %s from %s", req_id(r), row.cols[2],
-                  client_ip(r));
+                  "[%s] registered user %s from %s", lcrm_log_id(r), row.cols[2],
+                  lcrm_client_ip(r));
     set_refresh_cookie(ctx, token);
     apr_table_setn(r->err_headers_out, "Location", "/auth/profile");
     return token_response(ctx, HTTP_CREATED, row.cols[2], row.cols[3],
@@ -276,8 +265,8 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
         return 1;
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00502)
-                  "[%s] login failed for %s from %s", req_id(r),
-                  found ? row.cols[0] : "an unknown account", client_ip(r));
+                  "[%s] login failed for %s from %s", lcrm_log_id(r),
+                  found ? row.cols[0] : "an unknown account", lcrm_client_ip(r));
     return 0;
 }
 
@@ -315,7 +304,7 @@ static int auth_login(lcrm_ctx_t *ctx)
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_ttl(ctx->sc));
     args[3] = user_agent(r);
-    args[4] = client_ip(r);
+    args[4] = lcrm_client_ip(r);
     rc = lcrm_db_row(lcrm_db(r), sql_login, 5, args, &row);
     if (rc == LCRM_DB_NO_ROW) {
         return lcrm_problem(r, "invalid_credentials",
@@ -325,8 +314,8 @@ static int auth_login(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00503)
-                  "[%s] login ok for %s from %s", req_id(r), user_id,
-                  client_ip(r));
+                  "[%s] login ok for %s from %s", lcrm_log_id(r), user_id,
+                  lcrm_client_ip(r));
     set_refresh_cookie(ctx, token);
     return token_response(ctx, HTTP_OK, row.cols[1], row.cols[2], row.cols[3],
                           row.cols[0]);
@@ -362,8 +351,8 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     if (!strcmp(row.cols[0], "reused")) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LCRM_LOGNO(00504)
                       "[%s] refresh token reuse: session %s of user %s revoked"
-                      " (from %s)", req_id(r), row.cols[2], row.cols[1],
-                      client_ip(r));
+                      " (from %s)", lcrm_log_id(r), row.cols[2], row.cols[1],
+                      lcrm_client_ip(r));
         set_refresh_cookie(ctx, NULL);
         return lcrm_problem(r, "token_reused",
                             "refresh token was already used; session revoked");
@@ -412,7 +401,7 @@ static int auth_logout_all(lcrm_ctx_t *ctx)
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00505)
                   "[%s] logout-all for %s from %s: %s sessions revoked",
-                  req_id(r), ctx->caller->user_id, client_ip(r), count);
+                  lcrm_log_id(r), ctx->caller->user_id, lcrm_client_ip(r), count);
     set_refresh_cookie(ctx, NULL);
     return lcrm_respond_no_content(r);
 }

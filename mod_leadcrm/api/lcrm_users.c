@@ -131,17 +131,6 @@ static const lcrm_field_t password_fields[] = {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static const char *client_ip(const request_rec *r)
-{
-    return r->useragent_ip ? r->useragent_ip : "-";
-}
-
-static const char *req_id(const request_rec *r)
-{
-    const char *id = lcrm_request_id(r);
-    return id ? id : "-";
-}
-
 /* 400 invalid_query naming the parameter; returns OK. */
 static int query_problem(lcrm_ctx_t *ctx, const char *field, const char *why)
 {
@@ -331,9 +320,9 @@ static void log_update(lcrm_ctx_t *ctx, const lcrm_fields_t *f,
         || lcrm_fields_has(f, update_fields, NUPDATE, "email")) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, LCRM_LOGNO(00602)
                       "[%s] user %s updated by %s from %s: role %s,"
-                      " isActive %s, email %s", req_id(ctx->r), id,
+                      " isActive %s, email %s", lcrm_log_id(ctx->r), id,
                       ctx->caller->user_id,
-                      client_ip(ctx->r), role ? role : "unchanged",
+                      lcrm_client_ip(ctx->r), role ? role : "unchanged",
                       active ? active : "unchanged",
                       lcrm_fields_has(f, update_fields, NUPDATE, "email")
                           ? "changed" : "unchanged");
@@ -391,8 +380,8 @@ static int users_delete(lcrm_ctx_t *ctx)
         return outcome_problem(ctx, outcome);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00603)
-                  "[%s] user %s deleted by %s from %s", req_id(r), args[1],
-                  ctx->caller->user_id, client_ip(r));
+                  "[%s] user %s deleted by %s from %s", lcrm_log_id(r), args[1],
+                  ctx->caller->user_id, lcrm_client_ip(r));
     return lcrm_respond_no_content(r);
 }
 
@@ -425,7 +414,7 @@ static int password_allowed(lcrm_ctx_t *ctx, const char *id, int self,
                                           row.cols[1]) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00604)
                       "[%s] change-password of %s refused: wrong current"
-                      " password (from %s)", req_id(r), id, client_ip(r));
+                      " password (from %s)", lcrm_log_id(r), id, lcrm_client_ip(r));
         lcrm_problem(r, "invalid_current_password",
                      "current password is incorrect");
     }
@@ -459,9 +448,9 @@ static int password_store(lcrm_ctx_t *ctx, const char *id, int self,
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00601)
                   "[%s] password of user %s changed by %s%s from %s;"
-                  " other sessions revoked", req_id(r), id,
+                  " other sessions revoked", lcrm_log_id(r), id,
                   ctx->caller->user_id,
-                  self ? " (self)" : "", client_ip(r));
+                  self ? " (self)" : "", lcrm_client_ip(r));
     return lcrm_respond_no_content(r);
 }
 

@@ -16,6 +16,17 @@ const char *lcrm_request_id(const request_rec *r)
     return apr_table_get(r->subprocess_env, "UNIQUE_ID");
 }
 
+const char *lcrm_log_id(const request_rec *r)
+{
+    const char *id = lcrm_request_id(r);
+    return id ? id : "-";
+}
+
+const char *lcrm_client_ip(const request_rec *r)
+{
+    return r->useragent_ip ? r->useragent_ip : "-";
+}
+
 void lcrm_no_store(request_rec *r)
 {
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");

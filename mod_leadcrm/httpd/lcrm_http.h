@@ -57,4 +57,10 @@ int lcrm_expect_no_body(request_rec *r, lcrm_problem_info_t *p);
 /* The request id (mod_unique_id), or NULL. */
 const char *lcrm_request_id(const request_rec *r);
 
+/* For log lines: the request id, or "-". */
+const char *lcrm_log_id(const request_rec *r);
+
+/* For log lines: the client address (mod_remoteip-aware), or "-". */
+const char *lcrm_client_ip(const request_rec *r);
+
 #endif
