@@ -77,6 +77,7 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(booking_notice);
     MERGE_NUM(booking_horizon);
     MERGE_NUM(rl_slots);
+    MERGE_PTR(rl_store);
     return m;
 }
 
@@ -478,6 +479,9 @@ const command_rec lcrm_directives[] = {
                   "login-failures), count (0 = off), window (e.g. 15m)"),
     AP_INIT_TAKE1("LeadCRMRateLimitSlots", lcrm_limit_set_slots, NULL,
                   RSRC_CONF, "size of the shared rate-limit table"),
+    AP_INIT_TAKE12("LeadCRMRateLimitStore", lcrm_limit_set_store, NULL,
+                   RSRC_CONF, "shm (one node), or memcache host:port[,...] "
+                   "(counters shared by several nodes)"),
     {NULL}
 };
 

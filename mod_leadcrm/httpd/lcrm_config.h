@@ -37,6 +37,7 @@ typedef struct {
     apr_int64_t booking_notice;
     apr_int64_t booking_horizon;
     apr_int64_t rl_slots;
+    const char *rl_store;       /* memcached servers, NULL = shm */
     /* filled at post_config, read-only afterwards */
     lcrm_token_cfg_t token;
     const char *dummy_hash;

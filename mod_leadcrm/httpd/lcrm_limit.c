@@ -9,9 +9,11 @@
  */
 #include "lcrm_config.h"
 #include "lcrm_limit.h"
+#include "lcrm_limit_mc.h"
 #include "lcrm_private.h"
 #include "lcrm_ratelimit.h"
 
+#include <apr_atomic.h>
 #include <apr_global_mutex.h>
 #include <apr_shm.h>
 #include <apr_strings.h>
@@ -24,6 +26,9 @@
 struct lcrm_limiter {
     apr_global_mutex_t *mutex;
     lcrm_rl_table_t *table;
+    const char *mc_servers;        /* LeadCRMRateLimitStore memcache ... */
+    apr_memcache_t *mc;            /* per child, made in child_init */
+    apr_uint32_t last_complaint;   /* minute of the last "unavailable" log */
 };
 
 static const char *const class_names[LCRM_RL_CLASSES] = {
@@ -69,6 +74,28 @@ const char *lcrm_limit_set_slots(cmd_parms *cmd, void *dc, const char *v)
     return NULL;
 }
 
+const char *lcrm_limit_set_store(cmd_parms *cmd, void *dc, const char *kind,
+                                 const char *servers)
+{
+    lcrm_server_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                                  &leadcrm_module);
+    const char *err;
+
+    if (!strcmp(kind, "shm") && !servers) {
+        sc->rl_store = NULL;
+        return NULL;
+    }
+    if (strcmp(kind, "memcache") || !servers) {
+        return "LeadCRMRateLimitStore takes shm, or memcache host:port[,...]";
+    }
+    if ((err = lcrm_limit_mc_check_servers(cmd->temp_pool, servers))) {
+        return apr_pstrcat(cmd->pool, "LeadCRMRateLimitStore memcache ",
+                           err, NULL);
+    }
+    sc->rl_store = servers;
+    return NULL;
+}
+
 int lcrm_limit_pre_config(apr_pool_t *pconf)
 {
     return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
@@ -97,6 +124,7 @@ int lcrm_limit_post_config(apr_pool_t *pconf, server_rec *s)
                      "cannot create the rate-limit table or its mutex");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    l->mc_servers = sc->rl_store;
     for (; s; s = s->next) {
         sc = ap_get_module_config(s->module_config, &leadcrm_module);
         sc->limiter = l;
@@ -118,6 +146,12 @@ void lcrm_limit_child_init(apr_pool_t *p, server_rec *s)
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00902)
                      "cannot attach the rate-limit mutex in this child");
+    }
+    if (sc->limiter->mc_servers
+        && (rv = lcrm_limit_mc_create(p, sc->limiter->mc_servers,
+                                      &sc->limiter->mc)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00905)
+                     "cannot create the memcached client for rate limits");
     }
 }
 
@@ -143,6 +177,61 @@ static lcrm_rl_rule_t rule_for(const request_rec *r, lcrm_rl_class_e cls)
     return dc->rl[cls].limit != LCRM_UNSET ? dc->rl[cls] : defaults[cls];
 }
 
+/* Logs an unusable store at most once a minute per child. */
+static void complain(request_rec *r, struct lcrm_limiter *l,
+                     lcrm_rl_class_e cls, apr_status_t rv)
+{
+    apr_uint32_t minute = (apr_uint32_t)(apr_time_sec(r->request_time) / 60);
+    apr_uint32_t last = apr_atomic_read32(&l->last_complaint);
+
+    if (last != minute
+        && apr_atomic_cas32(&l->last_complaint, minute, last) == last) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, LCRM_LOGNO(00903)
+                      "rate limiter unavailable: failing %s for %s (and "
+                      "open for the other classes; logged once a minute)",
+                      cls == LCRM_RL_LOGIN_FAIL ? "closed" : "open",
+                      class_names[cls]);
+    }
+}
+
+/* Counts in shared memory; APR_SUCCESS or the mutex error. */
+static apr_status_t count_shm(request_rec *r, struct lcrm_limiter *l,
+                              apr_uint64_t key, lcrm_rl_rule_t rule,
+                              int consume, lcrm_rl_result_t *res)
+{
+    apr_status_t rv = l->mutex ? apr_global_mutex_lock(l->mutex)
+                               : APR_EGENERAL;
+    if (rv == APR_SUCCESS) {
+        lcrm_rl_hit(l->table, key, (apr_uint32_t)rule.limit,
+                    (apr_uint32_t)rule.window, apr_time_sec(r->request_time),
+                    consume, res);
+        apr_global_mutex_unlock(l->mutex);
+    }
+    return rv;
+}
+
+/* Counts in memcached (exact across nodes). */
+static apr_status_t count_mc(request_rec *r, struct lcrm_limiter *l,
+                             apr_uint64_t key, lcrm_rl_rule_t rule,
+                             int consume, lcrm_rl_result_t *res)
+{
+    apr_int64_t now = apr_time_sec(r->request_time);
+    apr_int64_t start = now - now % rule.window;
+    apr_uint32_t count = 0;
+    const char *mkey = apr_psprintf(r->pool, "lcrm:rl:%016" APR_UINT64_T_HEX_FMT
+                                    ":%" APR_INT64_T_FMT, key, start);
+    apr_status_t rv = lcrm_limit_mc_count(l->mc, r->pool, mkey, consume,
+                                          (apr_uint32_t)rule.window + 5,
+                                          &count);
+    if (rv == APR_SUCCESS) {
+        res->limit = (apr_uint32_t)rule.limit;
+        res->reset = start + rule.window - now;
+        res->allowed = consume ? count <= res->limit : count < res->limit;
+        res->remaining = count < res->limit ? res->limit - count : 0;
+    }
+    return rv;
+}
+
 int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
                int consume, int headers)
 {
@@ -150,23 +239,21 @@ int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
     lcrm_rl_rule_t rule = rule_for(r, cls);
     lcrm_rl_result_t res;
     apr_uint64_t key;
+    apr_status_t rv;
 
     if (rule.limit == 0) {
         return 0;
     }
-    if (!sc->limiter || apr_global_mutex_lock(sc->limiter->mutex)
-                            != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LCRM_LOGNO(00903)
-                      "rate limiter unavailable: failing %s for %s",
-                      cls == LCRM_RL_LOGIN_FAIL ? "closed" : "open",
-                      class_names[cls]);
+    if (!sc->limiter) {
         return cls == LCRM_RL_LOGIN_FAIL;
     }
     key = lcrm_rl_key(class_names[cls], r->useragent_ip, extra);
-    lcrm_rl_hit(sc->limiter->table, key, (apr_uint32_t)rule.limit,
-                (apr_uint32_t)rule.window, apr_time_sec(r->request_time),
-                consume, &res);
-    apr_global_mutex_unlock(sc->limiter->mutex);
+    rv = sc->limiter->mc ? count_mc(r, sc->limiter, key, rule, consume, &res)
+                         : count_shm(r, sc->limiter, key, rule, consume, &res);
+    if (rv != APR_SUCCESS) {
+        complain(r, sc->limiter, cls, rv);
+        return cls == LCRM_RL_LOGIN_FAIL;
+    }
     if (!res.allowed || headers) {
         set_headers(r, &res, !res.allowed);
     }

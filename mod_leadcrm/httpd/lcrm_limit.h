@@ -31,6 +31,10 @@ const char *lcrm_limit_set_rule(cmd_parms *cmd, void *dc, const char *cls,
 /* Directive handler for LeadCRMRateLimitSlots (server config). */
 const char *lcrm_limit_set_slots(cmd_parms *cmd, void *dc, const char *v);
 
+/* Directive handler for LeadCRMRateLimitStore (server config). */
+const char *lcrm_limit_set_store(cmd_parms *cmd, void *dc, const char *kind,
+                                 const char *servers);
+
 /* pre_config: registers the mutex type. */
 int lcrm_limit_pre_config(apr_pool_t *pconf);
 
