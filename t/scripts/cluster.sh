@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Two httpd nodes sharing PostgreSQL and memcached behind a balancer:
+# bench/cluster prints TAP (rotation across nodes, logout-all across nodes,
+# rate limits counted once across nodes, a node stopped under load).
+# Usage: t/scripts/cluster.sh REPO_ROOT
+exec "${1:?repo root}/bench/cluster"
