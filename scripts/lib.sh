@@ -28,6 +28,7 @@ lcrm_install_deps() {
     # Debian starts these services on install; we run our own instances
     service apache2 stop >/dev/null 2>&1 || true
     service postgresql stop >/dev/null 2>&1 || true
+    service memcached stop >/dev/null 2>&1 || true
 }
 
 # Builds the module, the CLI and the unit tests (warnings are errors).
