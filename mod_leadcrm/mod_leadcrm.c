@@ -9,6 +9,8 @@
 #include "lcrm_config.h"
 #include "lcrm_db.h"
 #include "lcrm_limit.h"
+#include "lcrm_metrics.h"
+#include "lcrm_router.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -21,31 +23,41 @@ int lcrm_cors_header_parser(request_rec *r);
 int lcrm_cors_fixups(request_rec *r);
 int lcrm_cors_preflight_handler(request_rec *r);
 
-/* Handler names (SetHandler) and the family each dispatches to. */
-static const struct {
-    const char *name;
-    int (*fn)(request_rec *r);
-} families[] = {
-    {"leadcrm-health", lcrm_health_handler},
-    {"leadcrm-auth", lcrm_auth_handler},
-    {"leadcrm-users", lcrm_users_handler},
-    {"leadcrm-leads", lcrm_leads_handler},
-    {"leadcrm-consultations", lcrm_consultations_handler},
+/* The resource families, each mapped with SetHandler <handler name>. */
+static const lcrm_family_t *const families[] = {
+    &lcrm_health_family, &lcrm_auth_family, &lcrm_users_family,
+    &lcrm_leads_family, &lcrm_consultations_family,
 };
+#define NFAMILIES ((int)(sizeof(families) / sizeof(families[0])))
 
 static int leadcrm_handler(request_rec *r)
 {
-    apr_size_t i;
+    int i;
 
     if (!r->handler || strncmp(r->handler, "leadcrm-", 8)) {
         return DECLINED;
     }
-    for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-        if (!strcmp(r->handler, families[i].name)) {
-            return families[i].fn(r);
+    for (i = 0; i < NFAMILIES; i++) {
+        if (!strcmp(r->handler, families[i]->handler)) {
+            return lcrm_router_dispatch(r, families[i]->routes,
+                                        families[i]->nroutes);
         }
     }
     return DECLINED;
+}
+
+/* Route labels for the metrics: every route of every family. */
+static int metrics_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    lcrm_metrics_family_t *mf = apr_pcalloc(pconf, sizeof(*mf) * NFAMILIES);
+    int i;
+
+    for (i = 0; i < NFAMILIES; i++) {
+        mf[i].family = families[i]->handler;
+        mf[i].routes = families[i]->routes;
+        mf[i].nroutes = families[i]->nroutes;
+    }
+    return lcrm_metrics_post_config(pconf, s, mf, NFAMILIES);
 }
 
 static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -61,7 +73,8 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "mod_dbd is not loaded; LoadModule dbd_module first");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (lcrm_limit_post_config(pconf, s) != OK) {
+    if (lcrm_limit_post_config(pconf, s) != OK
+        || metrics_post_config(pconf, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return lcrm_config_post(pconf, s);
@@ -101,8 +114,11 @@ static void leadcrm_register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(lcrm_authn_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     lcrm_authn_register_filters();
-    /* the resource families */
+    /* the resource families, and the metrics page */
     ap_hook_handler(leadcrm_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(lcrm_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* per-route status classes and latency, after the response */
+    ap_hook_log_transaction(lcrm_metrics_log, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(leadcrm) = {

@@ -7,11 +7,19 @@
 #define LCRM_API_H
 
 #include <httpd.h>
+#include "lcrm_route.h"
 
-int lcrm_health_handler(request_rec *r);  /* leadcrm-health */
-int lcrm_auth_handler(request_rec *r);    /* leadcrm-auth */
-int lcrm_users_handler(request_rec *r);   /* leadcrm-users */
-int lcrm_leads_handler(request_rec *r);   /* leadcrm-leads */
-int lcrm_consultations_handler(request_rec *r); /* leadcrm-consultations */
+/* A resource family: its SetHandler name and its route table. */
+typedef struct {
+    const char *handler;
+    const lcrm_route_t *routes;
+    int nroutes;
+} lcrm_family_t;
+
+extern const lcrm_family_t lcrm_health_family;        /* leadcrm-health */
+extern const lcrm_family_t lcrm_auth_family;          /* leadcrm-auth */
+extern const lcrm_family_t lcrm_users_family;         /* leadcrm-users */
+extern const lcrm_family_t lcrm_leads_family;         /* leadcrm-leads */
+extern const lcrm_family_t lcrm_consultations_family; /* leadcrm-consultations */
 
 #endif

@@ -13,6 +13,7 @@
 #include "lcrm_http.h"
 #include "lcrm_json.h"
 #include "lcrm_limit.h"
+#include "lcrm_metrics.h"
 #include "lcrm_password.h"
 #include "lcrm_private.h"
 #include "lcrm_role.h"
@@ -285,6 +286,8 @@ static int auth_login(lcrm_ctx_t *ctx)
     email = lcrm_normalize_email(r->pool, f.values[0], strlen(f.values[0]));
     /* decided before any password hashing; per (account, address) */
     if (lcrm_limit(r, LCRM_RL_LOGIN_FAIL, email, 0, 0)) {
+        lcrm_metrics_event(r, LCRM_M_LOCKOUT);
+        lcrm_metrics_event(r, LCRM_M_RATE_LIMITED);
         return lcrm_problem(r, "rate_limited",
                             "too many failed logins; retry later");
     }
@@ -292,6 +295,7 @@ static int auth_login(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, -ok);
     }
     if (!ok) {
+        lcrm_metrics_event(r, LCRM_M_LOGIN_FAILED);
         lcrm_limit(r, LCRM_RL_LOGIN_FAIL, email, 1, 0);
         return lcrm_problem(r, "invalid_credentials",
                             "email or password is incorrect");
@@ -307,6 +311,7 @@ static int auth_login(lcrm_ctx_t *ctx)
     args[4] = lcrm_client_ip(r);
     rc = lcrm_db_row(lcrm_db(r), sql_login, 5, args, &row);
     if (rc == LCRM_DB_NO_ROW) {
+        lcrm_metrics_event(r, LCRM_M_LOGIN_FAILED);
         return lcrm_problem(r, "invalid_credentials",
                             "email or password is incorrect");
     }
@@ -316,6 +321,7 @@ static int auth_login(lcrm_ctx_t *ctx)
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00503)
                   "[%s] login ok for %s from %s", lcrm_log_id(r), user_id,
                   lcrm_client_ip(r));
+    lcrm_metrics_event(r, LCRM_M_LOGIN_OK);
     set_refresh_cookie(ctx, token);
     return token_response(ctx, HTTP_OK, row.cols[1], row.cols[2], row.cols[3],
                           row.cols[0]);
@@ -349,6 +355,7 @@ static int auth_refresh(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (!strcmp(row.cols[0], "reused")) {
+        lcrm_metrics_event(r, LCRM_M_REFRESH_REUSE);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LCRM_LOGNO(00504)
                       "[%s] refresh token reuse: session %s of user %s revoked"
                       " (from %s)", lcrm_log_id(r), row.cols[2], row.cols[1],
@@ -464,9 +471,6 @@ static const lcrm_route_t auth_routes[] = {
                   LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
 };
 
-int lcrm_auth_handler(request_rec *r)
-{
-    return lcrm_router_dispatch(r, auth_routes,
-                                (int)(sizeof(auth_routes)
-                                      / sizeof(auth_routes[0])));
-}
+const lcrm_family_t lcrm_auth_family = {
+    "leadcrm-auth", auth_routes, (int)(sizeof(auth_routes) / sizeof(auth_routes[0]))
+};

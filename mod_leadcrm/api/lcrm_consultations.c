@@ -23,6 +23,7 @@
 #include "lcrm_query.h"
 #include "lcrm_role.h"
 #include "lcrm_router.h"
+#include "lcrm_metrics.h"
 #include "lcrm_validate.h"
 
 #include <apr_strings.h>
@@ -311,6 +312,9 @@ static int outcome_response(lcrm_ctx_t *ctx, const char *outcome,
                                  outcome_fields[i].message);
         }
     }
+    if (!strcmp(outcome, "slot_taken")) {
+        lcrm_metrics_event(ctx->r, LCRM_M_BOOKING_CONFLICT);
+    }
     for (i = 0; i < NELTS(outcome_problems); i++) {
         if (!strcmp(outcome, outcome_problems[i].outcome)) {
             return lcrm_problem(ctx->r, outcome_problems[i].code,
@@ -369,6 +373,7 @@ static int consultation_book(lcrm_ctx_t *ctx)
                    apr_pstrcat(r->pool, "/api/consultations/", row.cols[3],
                                NULL));
     lcrm_no_store(r);
+    lcrm_metrics_event(r, LCRM_M_BOOKED);
     return lcrm_respond_json(r, HTTP_CREATED, row.cols[2]);
 }
 
@@ -670,8 +675,7 @@ static const lcrm_route_t consultation_routes[] = {
                   LCRM_RF_AUTH, NULL),
 };
 
-int lcrm_consultations_handler(request_rec *r)
-{
-    return lcrm_router_dispatch(r, consultation_routes,
-                                NELTS(consultation_routes));
-}
+const lcrm_family_t lcrm_consultations_family = {
+    "leadcrm-consultations", consultation_routes,
+    (int)(sizeof(consultation_routes) / sizeof(consultation_routes[0]))
+};

@@ -59,9 +59,6 @@ static const lcrm_route_t health_routes[] = {
     LCRM_ENDPOINT("GET", "/health", health_get, 0, NULL),
 };
 
-int lcrm_health_handler(request_rec *r)
-{
-    return lcrm_router_dispatch(r, health_routes,
-                                (int)(sizeof(health_routes)
-                                      / sizeof(health_routes[0])));
-}
+const lcrm_family_t lcrm_health_family = {
+    "leadcrm-health", health_routes, (int)(sizeof(health_routes) / sizeof(health_routes[0]))
+};

@@ -33,6 +33,7 @@
 #include "lcrm_query.h"
 #include "lcrm_role.h"
 #include "lcrm_router.h"
+#include "lcrm_metrics.h"
 #include "lcrm_validate.h"
 
 #include <apr_strings.h>
@@ -456,6 +457,7 @@ static int lead_create(lcrm_ctx_t *ctx)
     apr_table_setn(r->err_headers_out, "Location",
                    apr_pstrcat(r->pool, "/api/leads/", row.cols[0], NULL));
     lcrm_no_store(r);
+    lcrm_metrics_event(r, LCRM_M_LEAD_CREATED);
     return lcrm_respond_json(r, HTTP_CREATED, row.cols[1]);
 }
 
@@ -634,9 +636,6 @@ static const lcrm_route_t lead_routes[] = {
                   LCRM_RF_AUTH | LCRM_RF_ADMIN, NULL),
 };
 
-int lcrm_leads_handler(request_rec *r)
-{
-    return lcrm_router_dispatch(r, lead_routes,
-                                (int)(sizeof(lead_routes)
-                                      / sizeof(lead_routes[0])));
-}
+const lcrm_family_t lcrm_leads_family = {
+    "leadcrm-leads", lead_routes, (int)(sizeof(lead_routes) / sizeof(lead_routes[0]))
+};

@@ -506,9 +506,6 @@ static const lcrm_route_t users_routes[] = {
                   users_change_password, LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
 };
 
-int lcrm_users_handler(request_rec *r)
-{
-    return lcrm_router_dispatch(r, users_routes,
-                                (int)(sizeof(users_routes)
-                                      / sizeof(users_routes[0])));
-}
+const lcrm_family_t lcrm_users_family = {
+    "leadcrm-users", users_routes, (int)(sizeof(users_routes) / sizeof(users_routes[0]))
+};

@@ -43,6 +43,7 @@ typedef struct {
     const char *dummy_hash;
     apr_time_t started;
     struct lcrm_limiter *limiter;
+    struct lcrm_metrics *metrics;
 } lcrm_server_conf_t;
 
 typedef struct {

@@ -7,6 +7,7 @@
 
 #include "lcrm_db.h"
 #include "lcrm_private.h"
+#include "lcrm_metrics.h"
 
 #include <apr_optional.h>
 #include <apr_strings.h>
@@ -48,6 +49,7 @@ static ap_dbd_t *connection(lcrm_db_t *db)
         db->tried = 1;
         db->dbd = dbd_acquire ? dbd_acquire(db->r) : NULL;
         if (!db->dbd) {
+            lcrm_metrics_event(db->r, LCRM_M_DB_ACQUIRE_FAILED);
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, LCRM_LOGNO(00101)
                           "no database connection (is PostgreSQL up and "
                           "DBDParams right?)");

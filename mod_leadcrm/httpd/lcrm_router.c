@@ -9,6 +9,7 @@
 #include "lcrm_role.h"
 #include "lcrm_db.h"
 #include "lcrm_limit.h"
+#include "lcrm_metrics.h"
 #include "lcrm_validate.h"
 
 #include <apr_strings.h>
@@ -108,6 +109,7 @@ static int over_limit(request_rec *r, unsigned flags)
     if (!lcrm_limit(r, cls, NULL, 1, 1)) {
         return 0;
     }
+    lcrm_metrics_event(r, LCRM_M_RATE_LIMITED);
     lcrm_problem(r, "rate_limited", "too many requests; retry later");
     return 1;
 }
@@ -127,6 +129,7 @@ int lcrm_router_dispatch(request_rec *r, const lcrm_route_t *routes, int n)
     default:
         break;
     }
+    lcrm_metrics_route(r, m.route);
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->r = r;
     ctx->sc = lcrm_sconf(r->server);
