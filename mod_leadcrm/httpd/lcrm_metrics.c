@@ -95,6 +95,10 @@ static int route_index(const struct lcrm_metrics *m, const lcrm_route_t *rt)
 void lcrm_metrics_route(request_rec *r, const lcrm_route_t *route)
 {
     apr_pool_userdata_setn(route, "leadcrm-route", NULL, r->pool);
+    /* for access logs: %{leadcrm-route}n */
+    apr_table_setn(r->notes, "leadcrm-route",
+                   apr_pstrcat(r->pool, route->method, " ", route->pattern,
+                               NULL));
 }
 
 void lcrm_metrics_event(request_rec *r, lcrm_metric_e what)

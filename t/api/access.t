@@ -8,7 +8,7 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use LeadCRM::Test;
 
-plan tests => 14;
+plan tests => 17;
 
 my $path = '/static-admin/secret.txt';
 my ($res, $j) = api(GET => $path);
@@ -60,3 +60,17 @@ ok index($errors, $password) < 0;
 ok index($errors, $lu->{token}) < 0 && index($errors, $lu->{refresh}) < 0;
 my $hash = db("SELECT password_hash FROM users WHERE id = :'p1'", $lu->{id});
 ok index($errors, $hash) < 0 && index($access, $lu->{token}) < 0;
+
+# the JSON access log: one JSON object per line with id, user and route
+{
+    require JSON::PP;
+    my $jf = "$logs/leadcrm_access.json";
+    open my $jh, '<', $jf or die "$jf: $!";
+    my @lines = <$jh>;
+    my $bad = grep { !eval { JSON::PP->new->decode($_); 1 } } @lines;
+    ok @lines > 10 && $bad == 0;
+    my ($mine) = grep { /"user":"\Q$lu->{id}\E"/ && /"route":"GET \/auth\/profile"/ } @lines;
+    ok defined $mine && $mine =~ /"id":"[A-Za-z0-9@_-]{20,}"/ && $mine =~ /"status":200/;
+    # module error-log lines carry the request id
+    ok $errors =~ /\[req [A-Za-z0-9@_-]{20,}\] LCRM00502: /;
+}
