@@ -35,7 +35,7 @@ CONF
 check() {
     local name=$1 expect=$2 pattern=$3; shift 3
     { base; printf '%s\n' "$@"; } > "$T/httpd.conf"
-    out=$(/usr/sbin/apache2 -t -f "$T/httpd.conf" 2>&1); rc=$?
+    out=$("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1); rc=$?
     if [ "$expect" = pass ]; then
         if [ $rc -eq 0 ]; then ok "$name"; else nok "$name: $out"; fi
     else
@@ -90,7 +90,7 @@ check "require ok"               pass "" "$K" "<Location /x>" "AuthType Bearer" 
 
 # a group/world-readable key works but warns
 { base; echo "LeadCRMJWTSecretFile $T/loose.key"; } > "$T/httpd.conf"
-out=$(/usr/sbin/apache2 -t -f "$T/httpd.conf" 2>&1)
+out=$("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1)
 if grep -q "LCRM00001.*readable by group or others" <<<"$out"; then
     ok "loose key permissions warn"; else nok "loose key permissions warn: $out"; fi
 
@@ -98,8 +98,8 @@ if grep -q "LCRM00001.*readable by group or others" <<<"$out"; then
 { base; echo "LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so"
   echo "LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so"
   echo "Define LEADCRM_KEY_FILE $T/good.key"; echo "Include $ROOT/conf/leadcrm.conf"; } > "$T/httpd.conf"
-if /usr/sbin/apache2 -t -f "$T/httpd.conf" >/dev/null 2>&1; then ok "shipped leadcrm.conf parses"
-else nok "shipped leadcrm.conf parses: $(/usr/sbin/apache2 -t -f "$T/httpd.conf" 2>&1)"; fi
+if "${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" >/dev/null 2>&1; then ok "shipped leadcrm.conf parses"
+else nok "shipped leadcrm.conf parses: $("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1)"; fi
 
 # warning-free build: the build log of this tree has no compiler warning
 if [ -f "$ROOT/build.log" ] && ! grep -qi "warning:" "$ROOT/build.log"; then
