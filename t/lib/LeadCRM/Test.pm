@@ -40,7 +40,31 @@ sub api {
         defined $h{$k} ? $req->header($k => $h{$k}) : $req->remove_header($k);
     }
     my $res = ua()->request($req);
+    scan_error_body($res);
     return ($res, json_of($res));
+}
+
+# Every error body the suite receives is scanned for internals (SQL, driver
+# or library messages, file paths, tokens, hashes); t/api/zz_leaks.t fails
+# if any was seen.  Results go to files in the test run's directory.
+my $LEAK = qr{\b(?:SELECT|INSERT INTO|DELETE FROM|UPDATE \w+ SET)\b|ERROR:|violates
+              |constraint|syntax\ error|\bPQ\w+|\bapr_\w+|libjwt|json-c|jansson
+              |\.c:\d+|/work/|/usr/|/tmp/|/etc/|/var/|eyJ[A-Za-z0-9_-]{8,}
+              |\$2[aby]\$|Segmentation|stack\ trace|Traceback}x;
+sub scan_error_body {
+    my ($res) = @_;
+    my $dir = $ENV{LEADCRM_TEST_DIR} or return;
+    return if $res->code < 400;
+    my $body = $res->content // '';
+    open my $c, '>>', "$dir/errors-scanned.log" or return;
+    print $c $res->code, "\n";
+    close $c;
+    if ($body =~ $LEAK) {
+        open my $v, '>>', "$dir/error-leaks.log" or return;
+        print $v $res->request->method, ' ', $res->request->uri->path, ' ',
+            $res->code, ': ', substr($body, 0, 300), "\n";
+        close $v;
+    }
 }
 
 sub json_of {
