@@ -22,6 +22,7 @@
 #include "lcrm_query.h"
 #include "lcrm_role.h"
 #include "lcrm_router.h"
+#include "lcrm_limit.h"
 
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -81,7 +82,7 @@ static const char *const sql_update =
 static const char *const sql_delete =
     "SELECT lcrm_user_delete(CAST(%s AS uuid), CAST(%s AS uuid))";
 static const char *const sql_password_target =
-    "SELECT role, password_hash FROM users WHERE id = CAST(%s AS uuid)"
+    "SELECT role, password_hash, email FROM users WHERE id = CAST(%s AS uuid)"
     " AND deleted_at IS NULL";
 static const char *const sql_set_password =
     "SELECT lcrm_user_set_password(CAST(%s AS uuid), CAST(%s AS uuid),"
@@ -410,8 +411,14 @@ static int password_allowed(lcrm_ctx_t *ctx, const char *id, int self,
     else if (!self && ctx->caller->role <= lcrm_role_parse(row.cols[0])) {
         lcrm_problem(r, "forbidden", "not allowed for this user");
     }
+    /* wrong current passwords count like failed logins (per account and
+     * address), decided before any hashing */
+    else if (self && lcrm_limit(r, LCRM_RL_LOGIN_FAIL, row.cols[2], 0, 0)) {
+        lcrm_problem(r, "rate_limited", "too many failed attempts; retry later");
+    }
     else if (self && lcrm_password_verify(current, strlen(current),
                                           row.cols[1]) != APR_SUCCESS) {
+        lcrm_limit(r, LCRM_RL_LOGIN_FAIL, row.cols[2], 1, 0);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00604)
                       "[%s] change-password of %s refused: wrong current"
                       " password (from %s)", lcrm_log_id(r), id, lcrm_client_ip(r));

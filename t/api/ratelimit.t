@@ -9,7 +9,7 @@ use LeadCRM::Test;
 use LWP::UserAgent;
 use POSIX ();
 
-plan tests => 26;
+plan tests => 27;
 
 # a fresh client address for each use
 my $n = 0;
@@ -129,3 +129,10 @@ my $lip = client();
 my @l = map { (limited($lip, POST => '/api/leads',
                         body => { name => 'Rate Test', email => "rl$_\@example.com" }))[0]->code } 1 .. 4;
 ok "@l" eq '201 201 201 429' or print "# @l\n";
+
+# wrong current passwords on change-password count as failed logins
+my $cpu = make_user();
+my $cip = client();
+my @cp = map { (limited($cip, POST => "/api/users/$cpu->{id}/change-password", token => $cpu->{token},
+                         body => { currentPassword => 'not it', newPassword => 'new password 1' }))[0]->code } 1 .. 4;
+ok "@cp" eq '403 403 403 429' or print "# @cp\n";
