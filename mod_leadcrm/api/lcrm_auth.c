@@ -413,33 +413,19 @@ static int auth_logout_all(lcrm_ctx_t *ctx)
     return lcrm_respond_no_content(r);
 }
 
-/* Answers with a user JSON document read from the database. */
-static int user_response(lcrm_ctx_t *ctx, lcrm_db_rc_e rc, const char *json)
-{
-    if (rc == LCRM_DB_NO_ROW) {
-        return lcrm_problem(ctx->r, "invalid_token", "user no longer exists");
-    }
-    if (rc != LCRM_DB_OK) {
-        return lcrm_ctx_db_problem(ctx, (int)rc);
-    }
-    lcrm_no_store(ctx->r);
-    return lcrm_respond_json(ctx->r, HTTP_OK, json);
-}
-
+/* The caller's user document; a vanished user is an invalid token. */
 static int profile_get(lcrm_ctx_t *ctx)
 {
-    const char *args[1] = {ctx->caller->user_id}, *json;
-    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(ctx->r), sql_profile, 1, args,
-                                    &json);
-    return user_response(ctx, rc, json);
+    const char *args[1] = {ctx->caller->user_id};
+    return lcrm_ctx_json_query(ctx, sql_profile, 1, args, "invalid_token",
+                               "user no longer exists");
 }
 
 static int profile_put(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *args[2 * NPROFILE + 1], *json;
-    lcrm_db_rc_e rc;
+    const char *args[2 * NPROFILE + 1];
     int i;
 
     if (lcrm_fields_extract(r->pool, ctx->body, profile_fields, NPROFILE,
@@ -451,9 +437,8 @@ static int profile_put(lcrm_ctx_t *ctx)
         args[2 * i + 1] = f.values[i];
     }
     args[2 * NPROFILE] = ctx->caller->user_id;
-    rc = lcrm_db_value(lcrm_db(r), sql_profile_update, 2 * NPROFILE + 1, args,
-                       &json);
-    return user_response(ctx, rc, json);
+    return lcrm_ctx_json_query(ctx, sql_profile_update, 2 * NPROFILE + 1,
+                               args, "invalid_token", "user no longer exists");
 }
 
 static const lcrm_route_t auth_routes[] = {

@@ -419,18 +419,8 @@ static const char *sort_order(lcrm_ctx_t *ctx, apr_array_header_t *errors)
 static int json_query(lcrm_ctx_t *ctx, const char *sql, int nargs,
                       const char *const *args)
 {
-    const char *json = NULL;
-    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(ctx->r), sql, nargs, args,
-                                    &json);
-
-    if (rc == LCRM_DB_NO_ROW || (rc == LCRM_DB_OK && !json)) {
-        return lcrm_problem(ctx->r, "not_found", "no such lead");
-    }
-    if (rc != LCRM_DB_OK) {
-        return lcrm_ctx_db_problem(ctx, (int)rc);
-    }
-    lcrm_no_store(ctx->r);
-    return lcrm_respond_json(ctx->r, HTTP_OK, json);
+    return lcrm_ctx_json_query(ctx, sql, nargs, args, "not_found",
+                               "no such lead");
 }
 
 /* ---- endpoints ----------------------------------------------------------- */

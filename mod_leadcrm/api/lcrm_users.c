@@ -292,21 +292,13 @@ static int users_list(lcrm_ctx_t *ctx)
 
 static int users_get(lcrm_ctx_t *ctx)
 {
-    const char *args[1], *json;
-    lcrm_db_rc_e rc;
+    const char *args[1];
 
     if (!(args[0] = lcrm_ctx_uuid_param(ctx, 0))) {
         return lcrm_problem(ctx->r, "not_found", "no such user");
     }
-    rc = lcrm_db_value(lcrm_db(ctx->r), sql_get, 1, args, &json);
-    if (rc == LCRM_DB_NO_ROW) {
-        return lcrm_problem(ctx->r, "not_found", "no such user");
-    }
-    if (rc != LCRM_DB_OK) {
-        return lcrm_ctx_db_problem(ctx, (int)rc);
-    }
-    lcrm_no_store(ctx->r);
-    return lcrm_respond_json(ctx->r, HTTP_OK, json);
+    return lcrm_ctx_json_query(ctx, sql_get, 1, args, "not_found",
+                               "no such user");
 }
 
 /* Logs the changes an administrator cares about afterwards. */

@@ -32,6 +32,24 @@ int lcrm_ctx_invalid(lcrm_ctx_t *ctx, apr_array_header_t *errors)
                                "request failed validation", errors);
 }
 
+int lcrm_ctx_json_query(lcrm_ctx_t *ctx, const char *sql, int nargs,
+                        const char *const *args, const char *missing_code,
+                        const char *missing_detail)
+{
+    const char *json = NULL;
+    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(ctx->r), sql, nargs, args,
+                                    &json);
+
+    if (rc == LCRM_DB_NO_ROW || (rc == LCRM_DB_OK && !json)) {
+        return lcrm_problem(ctx->r, missing_code, missing_detail);
+    }
+    if (rc != LCRM_DB_OK) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_json(ctx->r, HTTP_OK, json);
+}
+
 const char *lcrm_ctx_uuid_param(lcrm_ctx_t *ctx, int i)
 {
     const char *p = ctx->params[i];

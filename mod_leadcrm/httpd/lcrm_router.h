@@ -54,6 +54,15 @@ int lcrm_ctx_invalid(lcrm_ctx_t *ctx, apr_array_header_t *errors);
  */
 const char *lcrm_ctx_uuid_param(lcrm_ctx_t *ctx, int i);
 
+/*
+ * Runs sql (one row, one JSON column) and answers 200 with that document
+ * (Cache-Control: no-store).  No row, or a NULL document, answers the
+ * missing_code problem (e.g. "not_found"); database failures 503/500.
+ */
+int lcrm_ctx_json_query(lcrm_ctx_t *ctx, const char *sql, int nargs,
+                        const char *const *args, const char *missing_code,
+                        const char *missing_detail);
+
 /* Dispatches r over routes[0..n); returns the handler status. */
 int lcrm_router_dispatch(request_rec *r, const lcrm_route_t *routes, int n);
 
