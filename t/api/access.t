@@ -47,14 +47,23 @@ my $lu = make_user(password => $password);
 login($lu->{email}, 'wrong ' . $password);
 my ($r2) = api(GET => '/auth/profile', token => $lu->{token});
 ok $r2->code == 200;
-sleep 1;
-open my $al, '<', "$logs/leadcrm_access.log" or die $!;
-my $access = do { local $/; <$al> };
+# logs are written after the response: wait (bounded) for the lines
+sub slurp_until {
+    my ($file, $re) = @_;
+    my $text = '';
+    for (1 .. 20) {
+        if (open my $fh, '<', $file) { local $/; $text = <$fh> // '' }
+        last if $text =~ $re;
+        select undef, undef, undef, 0.5;
+    }
+    return $text;
+}
+my $access = slurp_until("$logs/leadcrm_access.log", qr/\Q$lu->{id}\E "GET \/auth\/profile/);
 ok $access =~ /\Q$lu->{id}\E "GET \/auth\/profile/;
 # (only the module's own lines: Apache::Test runs core modules at trace
 # levels that dump headers, which no production LogLevel does)
-open my $el, '<', "$logs/error_log" or die $!;
-my $errors = join '', grep { /LCRM\d{5}/ } <$el>;
+my $errors = join '', grep { /LCRM\d{5}/ } split /^/m,
+    slurp_until("$logs/error_log", qr/login failed for \Q$lu->{id}\E/);
 ok $errors =~ /\] login failed for \Q$lu->{id}\E from 127\.0\.0\.1/;
 ok index($errors, $password) < 0;
 ok index($errors, $lu->{token}) < 0 && index($errors, $lu->{refresh}) < 0;
@@ -64,9 +73,8 @@ ok index($errors, $hash) < 0 && index($access, $lu->{token}) < 0;
 # the JSON access log: one JSON object per line with id, user and route
 {
     require JSON::PP;
-    my $jf = "$logs/leadcrm_access.json";
-    open my $jh, '<', $jf or die "$jf: $!";
-    my @lines = <$jh>;
+    my @lines = split /^/m, slurp_until("$logs/leadcrm_access.json",
+        qr/"user":"\Q$lu->{id}\E".*"route":"GET \/auth\/profile"/);
     my $bad = grep { !eval { JSON::PP->new->decode($_); 1 } } @lines;
     ok @lines > 10 && $bad == 0;
     my ($mine) = grep { /"user":"\Q$lu->{id}\E"/ && /"route":"GET \/auth\/profile"/ } @lines;
