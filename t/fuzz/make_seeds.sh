@@ -4,7 +4,7 @@
 #   t/fuzz/make_seeds.sh [--clean]
 #
 # Writes small, named inputs into t/fuzz/corpus/{json,route,query,token}/:
-# valid requests and the edge cases of /work API.md (strict JSON, field
+# valid requests and the edge cases of API.md (strict JSON, field
 # rules, query rules, token rules).  Existing files of the same name are
 # overwritten; other files (inputs merged by `scripts/fuzz --merge`) are
 # kept unless --clean is given.  Valid raw tokens are signed here with
@@ -244,6 +244,7 @@ seed sign-exp-string 'S{"sub":"'$UUID'","role":"USER","sid":"'$SID'","jti":"j",'
 seed sign-exp-float 'S{"sub":"'$UUID'","role":"USER","sid":"'$SID'","jti":"j",'$IDS',"iat":'$IAT',"exp":'$EXP'.0}'
 seed sign-exp-missing 'S{"sub":"'$UUID'","role":"USER","sid":"'$SID'","jti":"j",'$IDS',"iat":'$IAT'}'
 seed sign-exp-max 'S{"sub":"'$UUID'","role":"USER","sid":"'$SID'","jti":"j",'$IDS',"iat":'$IAT',"exp":9223372036854775807}'
+seed sign-lifetime-overflow 'S{"sub":"'$UUID'","role":"USER","sid":"'$SID'","jti":"j",'$IDS',"iat":-9223372036854775808,"exp":9223372036854775807}'
 seed sign-iat-negative 'S{"sub":"'$UUID'","role":"USER","sid":"'$SID'","jti":"j",'$IDS',"iat":-1,"exp":'$EXP'}'
 seed sign-iat-future 'S{"sub":"'$UUID'","role":"USER","sid":"'$SID'","jti":"j",'$IDS',"iat":'$((NOW + 31))',"exp":'$((NOW + 900))'}'
 seed sign-nbf-future 'S{"sub":"'$UUID'","role":"USER","sid":"'$SID'","jti":"j",'$IDS',"iat":'$IAT',"exp":'$EXP',"nbf":'$((NOW + 31))'}'
