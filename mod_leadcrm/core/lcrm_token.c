@@ -130,7 +130,10 @@ static const char *check_times(const lcrm_token_cfg_t *cfg, json_object *c,
     if (cl->iat > now + cfg->leeway) {
         return "issued in the future";
     }
-    if (cl->exp - cl->iat > cfg->ttl || cl->exp <= cl->iat) {
+    /* iat < exp - ttl, not exp - iat > ttl: that overflows (UB, and with
+     * wrap-around a huge lifetime looks negative and passes) for an iat
+     * near INT64_MIN; exp - ttl cannot, exp is recent here */
+    if (cl->exp <= cl->iat || cl->iat < cl->exp - cfg->ttl) {
         return "lifetime longer than allowed";
     }
     return NULL;

@@ -207,7 +207,8 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : days[m - 1];
 }
 
-const char *lcrm_parse_date(const char *s, int *y, int *m, int *d)
+/* Parses the YYYY-MM-DD at the start of s (more may follow). */
+static const char *date_prefix(const char *s, int *y, int *m, int *d)
 {
     if (strlen(s) < 10 || s[4] != '-' || s[7] != '-') {
         return "must be a date YYYY-MM-DD";
@@ -220,6 +221,14 @@ const char *lcrm_parse_date(const char *s, int *y, int *m, int *d)
         return "must be a date YYYY-MM-DD";
     }
     return NULL;
+}
+
+const char *lcrm_parse_date(const char *s, int *y, int *m, int *d)
+{
+    if (strlen(s) != 10) {
+        return "must be a date YYYY-MM-DD";
+    }
+    return date_prefix(s, y, m, d);
 }
 
 /* Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm). */
@@ -261,7 +270,7 @@ const char *lcrm_parse_rfc3339(const char *s, apr_time_t *t)
     int y, mo, d, h, mi, se, ms = 0, off;
     const char *p;
 
-    if (strlen(s) < 20 || strlen(s) > 35 || lcrm_parse_date(s, &y, &mo, &d)
+    if (strlen(s) < 20 || strlen(s) > 35 || date_prefix(s, &y, &mo, &d)
         || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
         return bad;
     }

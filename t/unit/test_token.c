@@ -324,6 +324,12 @@ static void test_time_claims(void)
                            "HS256", &key), "lifetime longer than allowed"));
     CU_ASSERT(refused(make(HDR256, claims(IDS, times(NOW, NOW)), "HS256",
                            &key), "lifetime longer than allowed"));
+    /* exp - iat overflows int64 (UBSan in fuzz_token); wrapped, it passed */
+    CU_ASSERT(refused(make(HDR256, claims(IDS, times(INT64_MIN, INT64_MAX)),
+                           "HS256", &key), "lifetime longer than allowed"));
+    CU_ASSERT(refused(make(HDR256, claims(IDS, times(-(APR_INT64_C(1) << 62),
+                                                     APR_INT64_C(1) << 62)),
+                           "HS256", &key), "lifetime longer than allowed"));
 }
 
 static void test_issuer_audience_subject(void)

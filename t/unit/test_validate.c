@@ -248,6 +248,8 @@ static void test_date(void)
     BAD(lcrm_parse_date("2026-11-2", &y, &m, &d));
     BAD(lcrm_parse_date("2026-1a-24", &y, &m, &d));
     BAD(lcrm_parse_date("", &y, &m, &d));
+    BAD(lcrm_parse_date("2026-11-24x", &y, &m, &d));   /* found by fuzz_query */
+    BAD(lcrm_parse_date("2026-11-24T00:00:00Z", &y, &m, &d));
 }
 
 static void test_text(void)
