@@ -150,7 +150,29 @@ static int has_duplicates(apr_pool_t *pool, json_object *root,
 }
 
 /* RFC 8259: control characters must be escaped inside strings. */
-static int raw_control_in_string(const char *buf, apr_size_t len)
+/* Value of the 4 hex digits at s (already validated by json-c), or -1. */
+static long hex4(const char *s, apr_size_t avail)
+{
+    long v = 0;
+    int i;
+    if (avail < 4) {
+        return -1;
+    }
+    for (i = 0; i < 4; i++) {
+        char c = s[i];
+        v = v * 16 + (c >= '0' && c <= '9' ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1000);
+    }
+    return v < 0 ? -1 : v;
+}
+
+/*
+ * Inside strings: a raw control character (RFC 8259 wants it escaped)
+ * -> 1; a \u escape of a lone surrogate (not Unicode text; json-c would
+ * silently make it U+FFFD, so it could not round-trip) -> 2; else 0.
+ */
+static int bad_string_char(const char *buf, apr_size_t len)
 {
     apr_size_t i;
     int in_string = 0;
@@ -162,6 +184,21 @@ static int raw_control_in_string(const char *buf, apr_size_t len)
         }
         if (c == '"') {
             in_string = !in_string;
+        }
+        else if (c == '\\' && in_string && i + 1 < len && buf[i + 1] == 'u') {
+            long u = hex4(buf + i + 2, len - i - 2), lo;
+            if (u >= 0xDC00 && u <= 0xDFFF) {
+                return 2;
+            }
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                lo = i + 11 < len && buf[i + 6] == '\\' && buf[i + 7] == 'u'
+                         ? hex4(buf + i + 8, len - i - 8) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    return 2;
+                }
+                i += 6;
+            }
+            i += 5;
         }
         else if (c == '\\' && in_string) {
             i++;
@@ -294,9 +331,15 @@ apr_status_t lcrm_json_parse_value(apr_pool_t *pool, const char *buf,
     if ((*why = lexical_error(buf, len, max_depth))) {
         return APR_EINVAL;
     }
-    if (raw_control_in_string(buf, len)) {
+    switch (bad_string_char(buf, len)) {
+    case 1:
         *why = "unescaped control character in a JSON string";
         return APR_EINVAL;
+    case 2:
+        *why = "lone surrogate escape in a JSON string";
+        return APR_EINVAL;
+    default:
+        break;
     }
     if (has_duplicates(pool, root, buf, len)) {
         *why = "duplicate keys or non-finite numbers in JSON";

@@ -44,7 +44,7 @@ my @bad_fields = (
     ['embedded NUL',       '{"email":"a\u0000@b.co","password":"secret123"}', 'email'],
 );
 
-plan tests => 13 + 2 * @bad_json + 2 * @bad_fields;
+plan tests => 14 + 2 * @bad_json + 2 * @bad_fields;
 
 # 415
 my ($res) = api(POST => '/auth/login', body => '{"email":"a@b.co","password":"x"}',
@@ -102,3 +102,6 @@ ok problem_ok($res, 404, 'not_found');
 # body-less POSTs need no Content-Type
 ($res) = api(POST => '/auth/logout');
 ok $res->code == 204;
+# lone surrogate escapes are not text: refused, never turned into U+FFFD
+my ($rs, $js) = api(POST => '/auth/register', body => '{"email":"s@example.com","password":"password1","name":"a\ud800b"}');
+ok problem_ok($rs, 400, 'invalid_json');

@@ -234,8 +234,8 @@ static void test_text_content(void)
                     "line 1\nline 2\tx"));
     CU_ASSERT(ok_as("\"nick\":\"a\\u00e9\\u20ac\"", F_NICK,
                     "a\xc3\xa9\xe2\x82\xac"));
-    /* json-c turns a lone surrogate escape into U+FFFD */
-    CU_ASSERT(ok_as("\"nick\":\"ab\\ud800\"", F_NICK, "ab\xef\xbf\xbd"));
+    /* a surrogate pair is one code point; a lone surrogate is refused */
+    CU_ASSERT(ok_as("\"nick\":\"abc\\ud83d\\ude80\"", F_NICK, "abc\xf0\x9f\x9a\x80"));
 }
 
 static void test_lengths_in_code_points(void)

@@ -117,6 +117,10 @@ static void test_invalid_utf8(void)
     CU_ASSERT(REJECTED("{\"a\":\"\xc3\"}"));               /* truncated */
     CU_ASSERT(REJECTED("{\"a\":\"\xc0\xaf\"}"));           /* overlong */
     CU_ASSERT(REJECTED("{\"a\":\"\xed\xa0\x80\"}"));       /* surrogate */
+    CU_ASSERT(REJECTED("{\"a\":\"\\ud800\"}"));            /* lone high */
+    CU_ASSERT(REJECTED("{\"a\":\"\\udc00x\"}"));           /* lone low */
+    CU_ASSERT(REJECTED("{\"a\":\"\\ud800\\u0041\"}"));     /* high + non-low */
+    CU_ASSERT(!REJECTED("{\"a\":\"\\ud83d\\ude80\"}"));    /* a pair */
     CU_ASSERT(REJECTED("{\"a\":\"\xe0\x80\xaf\"}"));       /* overlong */
     CU_ASSERT(REJECTED("{\"a\":\"\xf4\x90\x80\x80\"}"));   /* > U+10FFFF */
     CU_ASSERT(REJECTED("{\"a\":\"\xf8\x88\x80\x80\x80\"}"));
