@@ -60,6 +60,8 @@ lcrm_as_pg() {
 # lcrm_pg_start DIR: creates (once) and starts a socket-only cluster in
 # DIR/pg with its socket in DIR/run/pg; exports PGHOST/PGDATABASE/PGUSER
 # for the database "leadcrm" owned by role "leadcrm".
+# LCRM_PG_FSYNC (default on) and LCRM_PG_OPTS (extra server options, e.g.
+# "-c shared_buffers=512MB") apply to this start.
 lcrm_pg_start() {
     local dir=$1 bin
     bin=$(lcrm_pg_bin)
@@ -74,7 +76,7 @@ lcrm_pg_start() {
             --locale=C.UTF-8 >/dev/null || lcrm_die "initdb failed"
     fi
     lcrm_as_pg "$bin/pg_ctl" -D "$dir/pg" -l "$dir/run/pg/server.log" -w -t 30 \
-        -o "-k $dir/run/pg -c listen_addresses='' -c max_connections=200 -c fsync=${LCRM_PG_FSYNC:-on}" \
+        -o "-k $dir/run/pg -c listen_addresses='' -c max_connections=200 -c fsync=${LCRM_PG_FSYNC:-on} ${LCRM_PG_OPTS:-}" \
         start >/dev/null || { cat "$dir/run/pg/server.log" >&2; lcrm_die "PostgreSQL did not start"; }
     export PGHOST="$dir/run/pg" PGUSER=postgres PGDATABASE=postgres
     if ! psql -X -qAtc "SELECT 1 FROM pg_roles WHERE rolname='leadcrm'" | grep -q 1; then
