@@ -9,7 +9,10 @@
 #include "lcrm_private.h"
 #include "lcrm_metrics.h"
 
+#include <apr_hash.h>
+#include <apr_lib.h>
 #include <apr_optional.h>
+#include <stdlib.h>
 #include <apr_strings.h>
 #include <http_request.h>
 
@@ -59,34 +62,135 @@ static ap_dbd_t *connection(lcrm_db_t *db)
 }
 
 /*
- * After a failed statement: if the connection itself is broken, let the
- * driver reconnect.  Returns 1 when the statement is worth one retry.
+ * Names of the statements this module has prepared on one pooled
+ * connection, kept with the connection (its pool lives as long as it).  A
+ * connection is used by one request at a time, so no lock is needed.
  */
-static int recover(lcrm_db_t *db, int rc)
+static apr_hash_t *prepared_set(ap_dbd_t *dbd)
 {
-    ap_dbd_t *dbd = db->dbd;
-    PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
-
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, db->r, LCRM_LOGNO(00102)
-                  "statement failed: %s",
-                  apr_dbd_error(dbd->driver, dbd->handle, rc));
-    if (conn && PQstatus(conn) == CONNECTION_OK) {
-        return 0;
+    void *h = NULL;
+    apr_pool_userdata_get(&h, "lcrm-prepared", dbd->pool);
+    if (!h) {
+        h = apr_hash_make(dbd->pool);
+        apr_pool_userdata_setn(h, "lcrm-prepared", NULL, dbd->pool);
     }
-    if (apr_dbd_check_conn(dbd->driver, db->r->pool, dbd->handle)
-        == APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, db->r, LCRM_LOGNO(00103)
-                      "database connection was reset; retrying once");
-        return 1;
-    }
-    return -1;
+    return h;
 }
 
-static lcrm_db_rc_e failure(lcrm_db_t *db, int how)
+/* "lcrm_" + FNV-1a of the SQL text: one name per distinct statement. */
+static const char *statement_name(apr_pool_t *p, const char *sql)
 {
-    if (how < 0) {
+    apr_uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *sql; sql++) {
+        h = (h ^ (unsigned char)*sql) * 0x100000001b3ULL;
+    }
+    return apr_psprintf(p, "lcrm_%016" APR_UINT64_T_HEX_FMT, h);
+}
+
+/* apr_dbd syntax (%s parameters, %% for %) to PostgreSQL's ($1, $2...). */
+static const char *to_pg_sql(apr_pool_t *p, const char *sql)
+{
+    char *out = apr_palloc(p, strlen(sql) * 2 + 1), *o = out;
+    int n = 0;
+
+    for (; *sql; sql++) {
+        if (sql[0] == '%' && apr_isalpha(sql[1])) {
+            o += apr_snprintf(o, 8, "$%d", ++n);
+            sql++;
+        }
+        else if (sql[0] == '%' && sql[1] == '%') {
+            *o++ = '%';
+            sql++;
+        }
+        else {
+            *o++ = *sql;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+typedef enum { RUN_OK, RUN_RETRY, RUN_SQL_ERROR, RUN_DOWN } run_state_e;
+
+/*
+ * Classifies a failed result.  A broken connection is reset by the driver
+ * (after a PostgreSQL restart every server-side statement is gone, so the
+ * set is forgotten: PITFALLS.md) and the statement retried once; a
+ * statement missing on the server (26000) is re-prepared and retried;
+ * operator intervention (57xxx: statement timeout, shutdown) is 503.
+ */
+static run_state_e classify(lcrm_db_t *db, PGconn *conn, PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    ap_dbd_t *dbd = db->dbd;
+
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, db->r, LCRM_LOGNO(00102)
+                  "statement failed: %s (%s)", PQerrorMessage(conn),
+                  state ? state : "no SQLSTATE");
+    if (PQstatus(conn) != CONNECTION_OK) {
+        apr_hash_clear(prepared_set(dbd));
+        if (apr_dbd_check_conn(dbd->driver, db->r->pool, dbd->handle)
+            == APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, db->r,
+                          LCRM_LOGNO(00103) "database connection was reset;"
+                          " retrying once");
+            return RUN_RETRY;
+        }
+        return RUN_DOWN;
+    }
+    if (state && !strcmp(state, "26000")) {
+        apr_hash_clear(prepared_set(dbd));
+        return RUN_RETRY;
+    }
+    return state && !strncmp(state, "57", 2) ? RUN_DOWN : RUN_SQL_ERROR;
+}
+
+/* Prepares name on this connection unless done before. */
+static PGresult *ensure_prepared(ap_dbd_t *dbd, PGconn *conn,
+                                 apr_pool_t *p, const char *name,
+                                 const char *sql, int nargs)
+{
+    apr_hash_t *set = prepared_set(dbd);
+    PGresult *res;
+
+    if (apr_hash_get(set, name, APR_HASH_KEY_STRING)) {
+        return NULL;
+    }
+    res = PQprepare(conn, name, to_pg_sql(p, sql), nargs, NULL);
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        apr_hash_set(set, apr_pstrdup(dbd->pool, name), APR_HASH_KEY_STRING,
+                     "");
+        return NULL;
+    }
+    return res ? res : PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+}
+
+/* Copies a result's rows into request memory. */
+static void copy_rows(request_rec *r, PGresult *res, apr_array_header_t *rows)
+{
+    int i, j, nrows = PQntuples(res), ncols = PQnfields(res);
+
+    for (i = 0; i < nrows; i++) {
+        lcrm_row_t *out = apr_array_push(rows);
+        out->ncols = ncols;
+        out->cols = apr_pcalloc(r->pool, sizeof(char *) * (apr_size_t)ncols);
+        for (j = 0; j < ncols; j++) {
+            if (!PQgetisnull(res, i, j)) {
+                out->cols[j] = apr_pstrmemdup(r->pool, PQgetvalue(res, i, j),
+                                              (apr_size_t)PQgetlength(res, i,
+                                                                      j));
+            }
+        }
+    }
+}
+
+static lcrm_db_rc_e failure(lcrm_db_t *db, run_state_e how)
+{
+    if (how == RUN_DOWN) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, LCRM_LOGNO(00104)
-                      "database connection lost");
+                      "database unavailable (connection lost, shutdown or "
+                      "statement timeout)");
         return LCRM_DB_UNAVAILABLE;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, LCRM_LOGNO(00105)
@@ -95,71 +199,55 @@ static lcrm_db_rc_e failure(lcrm_db_t *db, int how)
     return LCRM_DB_ERROR;
 }
 
-/* Runs one statement (select or not), with the single retry. */
+/*
+ * Runs one statement as a server-side prepared statement of this
+ * connection (parsed and planned once per connection, not per request),
+ * with the single retry after a reset.  rows may be NULL.
+ */
 static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
-                        const char *const *args, int select,
-                        apr_dbd_results_t **res, int *affected)
+                        const char *const *args, apr_array_header_t *rows,
+                        int *affected)
 {
     ap_dbd_t *dbd = connection(db);
-    apr_dbd_prepared_t *stmt = NULL;
-    int attempt, rc = 0, how = 0;
+    const char *name = statement_name(db->r->pool, sql);
+    run_state_e how = RUN_SQL_ERROR;
+    PGconn *conn;
+    int attempt;
 
-    if (!dbd) {
+    if (!dbd || !(conn = apr_dbd_native_handle(dbd->driver, dbd->handle))) {
         return LCRM_DB_UNAVAILABLE;
     }
-    /* label NULL: parsed client-side, executed with PQexecParams */
-    if (apr_dbd_prepare(dbd->driver, db->r->pool, dbd->handle, sql, NULL,
-                        &stmt)) {
-        return failure(db, 0);
-    }
     for (attempt = 0; attempt < 2; attempt++) {
-        *res = NULL;
-        rc = select ? apr_dbd_pselect(dbd->driver, db->r->pool, dbd->handle,
-                                      res, stmt, 1, nargs, (const char **)args)
-                    : apr_dbd_pquery(dbd->driver, db->r->pool, dbd->handle,
-                                     affected, stmt, nargs,
-                                     (const char **)args);
-        if (rc == 0) {
+        PGresult *res = ensure_prepared(dbd, conn, db->r->pool, name, sql,
+                                        nargs);
+        if (!res) {
+            res = PQexecPrepared(conn, name, nargs, args, NULL, NULL, 0);
+        }
+        if (res && (PQresultStatus(res) == PGRES_TUPLES_OK
+                    || PQresultStatus(res) == PGRES_COMMAND_OK)) {
+            if (rows) {
+                copy_rows(db->r, res, rows);
+            }
+            if (affected) {
+                *affected = atoi(PQcmdTuples(res));
+            }
+            PQclear(res);
             return LCRM_DB_OK;
         }
-        if ((how = recover(db, rc)) != 1) {
+        how = classify(db, conn, res);
+        PQclear(res);
+        if (how != RUN_RETRY) {
             break;
         }
     }
-    return failure(db, how);
+    return failure(db, how == RUN_RETRY ? RUN_SQL_ERROR : how);
 }
 
 lcrm_db_rc_e lcrm_db_rows(lcrm_db_t *db, const char *sql, int nargs,
                           const char *const *args, apr_array_header_t **rows)
 {
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    lcrm_db_rc_e rc = run(db, sql, nargs, args, 1, &res, NULL);
-    const apr_dbd_driver_t *drv;
-    int ncols;
-
     *rows = apr_array_make(db->r->pool, 4, sizeof(lcrm_row_t));
-    if (rc != LCRM_DB_OK) {
-        return rc;
-    }
-    drv = db->dbd->driver;
-    ncols = apr_dbd_num_cols(drv, res);
-    /* drain to -1 so the driver releases the result */
-    while (apr_dbd_get_row(drv, db->r->pool, res, &row, -1) == 0) {
-        lcrm_row_t *out = apr_array_push(*rows);
-        int i;
-        out->ncols = ncols;
-        out->cols = apr_pcalloc(db->r->pool, sizeof(char *) * (apr_size_t)ncols);
-        for (i = 0; i < ncols; i++) {
-            char *v = NULL;
-            if (apr_dbd_datum_get(drv, row, i, APR_DBD_TYPE_STRING, &v)
-                == APR_SUCCESS) {
-                /* copy: draining the result to -1 PQclear()s it */
-                out->cols[i] = apr_pstrdup(db->r->pool, v);
-            }
-        }
-    }
-    return LCRM_DB_OK;
+    return run(db, sql, nargs, args, *rows, NULL);
 }
 
 lcrm_db_rc_e lcrm_db_row(lcrm_db_t *db, const char *sql, int nargs,
@@ -189,9 +277,8 @@ lcrm_db_rc_e lcrm_db_value(lcrm_db_t *db, const char *sql, int nargs,
 lcrm_db_rc_e lcrm_db_exec(lcrm_db_t *db, const char *sql, int nargs,
                           const char *const *args, int *affected)
 {
-    apr_dbd_results_t *res = NULL;
     int n = 0;
-    lcrm_db_rc_e rc = run(db, sql, nargs, args, 0, &res, &n);
+    lcrm_db_rc_e rc = run(db, sql, nargs, args, NULL, &n);
     if (affected) {
         *affected = n;
     }

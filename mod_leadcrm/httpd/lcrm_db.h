@@ -1,12 +1,16 @@
 /*
- * lcrm_db: PostgreSQL access through mod_dbd.
+ * lcrm_db: PostgreSQL access over mod_dbd's pooled connections.
  *
- * Statements are unlabelled (PQexecParams, no server-side state), so a
- * PostgreSQL restart never leaves "prepared statement does not exist"
- * behind (PITFALLS.md).  A statement that fails because the connection
- * broke is retried once after mod_dbd's driver reconnects.  Results are
- * always fetched buffered (seek = 1): the driver sleeps 100 ms on an empty
- * unbuffered result.  Driver error text is logged at DEBUG only.
+ * Statements (apr_dbd syntax: %s parameters, %% for %) run as libpq
+ * server-side prepared statements of each pooled connection, named after
+ * a hash of their text, so PostgreSQL parses and plans each once per
+ * connection instead of once per request.  The module remembers which
+ * names it prepared on which connection; when a connection is reset
+ * (after a PostgreSQL restart every prepared statement is gone: the trap
+ * in PITFALLS.md) or the server says a statement does not exist (26000),
+ * it forgets them, re-prepares and retries once.  Parameter types are
+ * inferred by the server (as with PQexecParams), never declared varchar.
+ * Driver error text is logged at DEBUG only.
  */
 #ifndef LCRM_DB_H
 #define LCRM_DB_H
