@@ -1,6 +1,11 @@
 package LeadCRM::Test;
 # Helpers for the HTTP tests: JSON requests, users, tokens, and direct
 # database access (psql) to check what the API changed.
+#
+# Every response api() receives for a path of the API is validated against
+# docs/openapi.yaml (see "OpenAPI validation" below); violations are
+# appended to $LEADCRM_TEST_DIR/openapi-violations.log and
+# t/api/zz_openapi.t, which runs last, fails on any.
 use strict;
 use warnings;
 use Exporter 'import';
@@ -11,6 +16,8 @@ use LWP::UserAgent ();
 
 our @EXPORT = qw(api json_of db db_exec new_email register login
                  problem_ok cookie_of pg_ctl url ua make_user);
+our @EXPORT_OK = qw(openapi_spec openapi_spec_file openapi_log
+                    openapi_validate);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 my $seq = 0;
@@ -41,6 +48,7 @@ sub api {
     }
     my $res = ua()->request($req);
     scan_error_body($res);
+    openapi_validate($req, $res);
     return ($res, json_of($res));
 }
 
@@ -165,6 +173,214 @@ sub problem_ok {
         && defined $j->{type} && defined $j->{detail};
     return 0 if defined $code && ($j->{code} // '') ne $code;
     return 1;
+}
+
+# ---- OpenAPI validation ------------------------------------------------------
+#
+# docs/openapi.yaml is loaded once per test process (JSON::Validator, Debian's
+# libjson-validator-perl).  openapi_validate() checks one response:
+#  - paths outside the API (/static-admin, /no/such/url, /openapi.yaml, /docs)
+#    are skipped;
+#  - TRACE must match components/responses/TraceDisabled (httpd's 405);
+#  - a CORS preflight must match components/responses/Preflight (204);
+#  - a path no template matches must be components/responses/NotFound (404);
+#  - a method none of the matching templates has must be
+#    components/responses/MethodNotAllowed (405) whose Allow lists exactly
+#    the methods of those templates (the router's answer);
+#  - otherwise the status must be listed under the operation, the content
+#    type must be one the response declares (and a body-less response must
+#    have no body), a JSON body must match its schema, and the declared
+#    headers must be present when required and match their schemas.
+# A violation is one line in $LEADCRM_TEST_DIR/openapi-violations.log (and a
+# "# openapi:" comment in the test output); every validated response is one
+# line in openapi-validated.log, which t/api/zz_openapi.t reads.
+
+my $API_PATHS = qr{^/(?:health|auth|api/(?:users|leads|consultations))(?:/|\z)};
+my @HTTP_METHODS = qw(get put post delete options head patch trace);
+my $OPENAPI;    # {spec => JSON::Validator::Schema::OpenAPIv3, routes => [...]}
+
+sub openapi_spec_file {
+    require File::Basename;
+    require File::Spec;
+    my $here = File::Basename::dirname(File::Spec->rel2abs(__FILE__));
+    return File::Spec->catfile($here, qw(.. .. .. docs openapi.yaml));
+}
+
+# The spec and its path templates, most literal segments first (the
+# router prefers literal segments: /api/leads/stats over /api/leads/{id}).
+sub _openapi {
+    return $OPENAPI if $OPENAPI;
+    require JSON::Validator::Schema::OpenAPIv3;
+    require YAML::XS;
+    no warnings "once";
+    local $YAML::XS::Boolean = "JSON::PP";
+    my $spec = JSON::Validator::Schema::OpenAPIv3->new(
+        YAML::XS::LoadFile(openapi_spec_file()));
+    my @routes;
+    for my $t (keys %{ $spec->data->{paths} }) {
+        my @segs = split m{/}, $t, -1;
+        my $re = join '/', map { /^\{/ ? '[^/]+' : quotemeta } @segs;
+        my $item = $spec->data->{paths}{$t};
+        push @routes, { path => $t, re => qr{^$re\z},
+                        literal => scalar(grep { !/^\{/ } @segs),
+                        methods => [grep { $item->{$_} } @HTTP_METHODS] };
+    }
+    @routes = sort { $b->{literal} <=> $a->{literal} || $a->{path} cmp $b->{path} }
+              @routes;
+    return $OPENAPI = { spec => $spec, routes => \@routes };
+}
+
+sub openapi_spec { _openapi()->{spec} }
+
+# Follows local $refs ("#/components/...") to the object they name.
+sub _deref {
+    my ($spec, $node) = @_;
+    my $n = 0;
+    while (ref $node eq 'HASH' && defined $node->{'$ref'}) {
+        die "\$ref loop at $node->{'$ref'}\n" if ++$n > 20;
+        (my $ptr = $node->{'$ref'}) =~ s/^#//;
+        $node = $spec->get($ptr) // die "unresolved \$ref $node->{'$ref'}\n";
+    }
+    return $node;
+}
+
+# Appends a line to a log in $LEADCRM_TEST_DIR (several processes append).
+sub openapi_log {
+    my ($name, $line) = @_;
+    my $dir = $ENV{LEADCRM_TEST_DIR} or return;
+    open my $fh, '>>', "$dir/$name" or return;
+    print $fh "$line\n";
+    close $fh;
+}
+
+sub _media_type {
+    my ($ct) = @_;
+    return '' unless defined $ct;
+    $ct =~ s/;.*//s;
+    $ct =~ s/\s+//g;
+    return lc $ct;
+}
+
+# Checks one header value against its schema (header values are strings;
+# integer and number schemas get the numeric value).
+sub _header_errors {
+    my ($spec, $name, $value, $schema) = @_;
+    $schema = _deref($spec, $schema);
+    my $type = $schema->{type} // 'string';
+    if ($type eq 'integer' || $type eq 'number') {
+        return ("header $name: '$value' is not a number")
+            unless $value =~ /^-?[0-9]+(?:\.[0-9]+)?\z/;
+        $value += 0;
+    }
+    return map { "header $name: $_" } $spec->validate($value, $schema);
+}
+
+# Validates $res against one response object; returns the violations.
+sub _response_errors {
+    my ($spec, $resp, $res, $head) = @_;
+    my @e;
+    $resp = _deref($spec, $resp);
+    my $headers = $resp->{headers} || {};
+    for my $name (sort keys %$headers) {
+        my $h = _deref($spec, $headers->{$name});
+        my @vals = $res->header($name);
+        if (!@vals) {
+            push @e, "header $name is required" if $h->{required};
+            next;
+        }
+        push @e, _header_errors($spec, $name, join(', ', @vals),
+                                $h->{schema} || {});
+    }
+    return @e if $head;
+    my $content = $resp->{content} || {};
+    my $body = $res->content // '';
+    if (!%$content) {
+        push @e, 'body present but the response declares none' if length $body;
+        return @e;
+    }
+    return (@e, 'body missing') unless length $body;
+    my $mt = _media_type(scalar $res->header('Content-Type'));
+    my $media = $content->{$mt};
+    return (@e, "content type '$mt' not declared (declared: "
+                . join(', ', sort keys %$content) . ')') unless $media;
+    return @e unless $mt =~ m{^application/(?:[a-z.+-]+\+)?json\z};
+    require Mojo::JSON;
+    my $data = eval { Mojo::JSON::decode_json($body) };
+    return (@e, "body is not JSON: $@") if $@;
+    local $spec->{validate_response} = 1;
+    push @e, map { "body $_" } $spec->validate($data, $media->{schema} || {});
+    return @e;
+}
+
+sub _is_preflight {
+    my ($req) = @_;
+    return uc($req->method) eq 'OPTIONS' && defined $req->header('Origin')
+        && defined $req->header('Access-Control-Request-Method');
+}
+
+# Picks what the response must match: (label, response object, expected
+# status or undef, extra violations).
+sub _expected {
+    my ($o, $req, $res, $path) = @_;
+    my $spec = $o->{spec};
+    my $method = uc $req->method;
+    if ($method eq 'TRACE') {    # httpd's own answer (TraceEnable off)
+        return ('trace', $spec->get('/components/responses/TraceDisabled'),
+                405);
+    }
+    if (_is_preflight($req)) {
+        return ('preflight', $spec->get('/components/responses/Preflight'), 204);
+    }
+    my @match = grep { $path =~ $_->{re} } @{ $o->{routes} };
+    if (!@match) {
+        return ('unknown path', $spec->get('/components/responses/NotFound'),
+                404);
+    }
+    my $m = $method eq 'HEAD' ? 'get' : lc $method;
+    for my $r (@match) {
+        my $op = $spec->data->{paths}{ $r->{path} }{$m} or next;
+        my $resp = $op->{responses}{ $res->code };
+        return ("$m $r->{path}", $resp, undef,
+                $resp ? () : ('status ' . $res->code . ' not documented'));
+    }
+    my %want = map { (uc($_) => 1) } map { @{ $_->{methods} } } @match;
+    my %got = map { (uc($_) => 1) }
+              split /\s*,\s*/, ($res->header('Allow') // '');
+    my @extra;
+    push @extra, 'Allow "' . ($res->header('Allow') // '') . '" is not '
+        . join(', ', sort keys %want)
+        if join(',', sort keys %got) ne join(',', sort keys %want);
+    return ("other method on $match[0]{path}",
+            $spec->get('/components/responses/MethodNotAllowed'), 405, @extra);
+}
+
+# Validates one response of api(); records it and any violation.
+sub openapi_validate {
+    my ($req, $res) = @_;
+    my $path = $req->uri->path;
+    return 1 unless $path =~ $API_PATHS;    # not an API path: skipped
+    my $method = uc $req->method;
+    my ($label, @e) = ('?');
+    eval {
+        my $o = _openapi();
+        my ($what, $resp, $status, @extra) = _expected($o, $req, $res, $path);
+        $label = $what;
+        @e = @extra;
+        push @e, "status " . $res->code . ", expected $status"
+            if defined $status && $res->code != $status;
+        push @e, _response_errors($o->{spec}, $resp, $res, $method eq 'HEAD')
+            if $resp;
+        1;
+    } or push @e, "validator failed: $@";
+    openapi_log('openapi-validated.log',
+                join "\t", $0, $method, $label, $res->code);
+    for my $e (@e) {
+        (my $line = "$0: $method $path -> " . $res->code . " ($label): $e")
+            =~ s/\s*\n\s*/ /g;
+        openapi_log('openapi-violations.log', $line);
+        print "# openapi: $line\n";
+    }
+    return !@e;
 }
 
 1;
