@@ -195,7 +195,8 @@ sub problem_ok {
 # "# openapi:" comment in the test output); every validated response is one
 # line in openapi-validated.log, which t/api/zz_openapi.t reads.
 
-my $API_PATHS = qr{^/(?:health|auth|api/(?:users|leads|consultations))(?:/|\z)};
+my $API_PATHS =
+    qr{^/(?:health|auth|metrics|api/(?:users|leads|consultations))(?:/|\z)};
 my @HTTP_METHODS = qw(get put post delete options head patch trace);
 my $OPENAPI;    # {spec => JSON::Validator::Schema::OpenAPIv3, routes => [...]}
 
@@ -303,7 +304,12 @@ sub _response_errors {
     my $media = $content->{$mt};
     return (@e, "content type '$mt' not declared (declared: "
                 . join(', ', sort keys %$content) . ')') unless $media;
-    return @e unless $mt =~ m{^application/(?:[a-z.+-]+\+)?json\z};
+    if ($mt !~ m{^application/(?:[a-z.+-]+\+)?json\z}) {   # text
+        local $spec->{validate_response} = 1;
+        push @e, map { "body $_" }
+                 $spec->validate($body, $media->{schema} || {});
+        return @e;
+    }
     require Mojo::JSON;
     my $data = eval { Mojo::JSON::decode_json($body) };
     return (@e, "body is not JSON: $@") if $@;
