@@ -78,7 +78,7 @@ ok index($errors, $hash) < 0 && index($access, $lu->{token}) < 0;
     my $bad = grep { !eval { JSON::PP->new->decode($_); 1 } } @lines;
     ok @lines > 10 && $bad == 0;
     my ($mine) = grep { /"user":"\Q$lu->{id}\E"/ && /"route":"GET \/auth\/profile"/ } @lines;
-    ok defined $mine && $mine =~ /"id":"[A-Za-z0-9@_-]{20,}"/ && $mine =~ /"status":200/;
+    ok defined $mine && $mine =~ /"id":"[A-Za-z0-9\@_-]{20,}"/ && $mine =~ /"status":200/;
     # module error-log lines carry the request id
-    ok $errors =~ /\[req [A-Za-z0-9@_-]{20,}\] LCRM00502: /;
+    ok $errors =~ /\[req [A-Za-z0-9\@_-]{20,}\] LCRM00502: /;
 }

@@ -34,7 +34,7 @@ for my $req (@responses) {
             or print "# $h missing on $req->[0] $req->[1] (", $res->code, ")\n";
     }
     ok(($res->header('Server') // '') eq 'Apache');
-    ok(($res->header('X-Request-Id') // '') =~ /^[A-Za-z0-9@_-]{20,}$/);
+    ok(($res->header('X-Request-Id') // '') =~ /^[A-Za-z0-9\@_-]{20,}$/);
     ok !defined $res->header('X-Powered-By');
 }
 
