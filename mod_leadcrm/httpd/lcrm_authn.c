@@ -199,8 +199,11 @@ static apr_status_t problem_error_filter(ap_filter_t *f,
 
 void lcrm_authn_insert_error_filter(request_rec *r)
 {
+    /* TRACE is refused by httpd itself (TraceEnable off) before any
+     * location is known: answer it as a problem too */
     if (apr_table_get(r->notes, LCRM_NOTE_PROBLEM)
-        || (r->handler && !strncmp(r->handler, "leadcrm-", 8))) {
+        || (r->handler && !strncmp(r->handler, "leadcrm-", 8))
+        || r->method_number == M_TRACE) {
         ap_add_output_filter("LEADCRM_PROBLEM", NULL, r, r->connection);
     }
 }

@@ -25,7 +25,7 @@ my @responses = (
     [TRACE => '/health'],                     # TraceEnable off: 405
 );
 
-plan tests => @responses * (keys(%security) + 3) + 23;
+plan tests => @responses * (keys(%security) + 3) + 24;
 
 for my $req (@responses) {
     my ($res) = api(@$req);
@@ -87,6 +87,9 @@ ok $res->code == 204;
 # problem+json "instance" carries the same request id
 ($res, my $pj) = api(GET => '/auth/profile');
 ok(($pj->{instance} // '') eq 'urn:request:' . ($res->header('X-Request-Id') // 'none'));
+# TRACE, refused by httpd itself, is a problem document too
+($res) = api(TRACE => '/health');
+ok problem_ok($res, 405, 'method_not_allowed');
 # never "*"
 ($res) = api(GET => '/health', headers => { Origin => '*' });
 ok !defined $res->header('Access-Control-Allow-Origin');
