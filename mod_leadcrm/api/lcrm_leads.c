@@ -139,41 +139,32 @@ static const char *const lead_sources[] = {
     "WEBSITE", "REFERRAL", "SOCIAL", "EMAIL", "ADS", "EVENT", "OTHER", NULL
 };
 
+/* The capture fields, shared by create and update; REQ flags name and email. */
+#define LEAD_CAPTURE_FIELDS(REQ) \
+    {"name", LCRM_FK_TEXT, (REQ), 1, 100, NULL}, \
+    {"email", LCRM_FK_EMAIL, (REQ), 3, 254, NULL}, \
+    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL}, \
+    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
+    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL}, \
+    {"message", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL}, \
+    {"source", LCRM_FK_ENUM, 0, 0, 0, lead_sources}, \
+    {"utmSource", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
+    {"utmMedium", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
+    {"utmCampaign", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
+    {"utmTerm", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
+    {"utmContent", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
+    {"referrer", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL}, \
+    {"landingPage", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL}
+
 /* POST /api/leads, in sql_create's column order (user_id comes last). */
 static const lcrm_field_t create_fields[] = {
-    {"name", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 100, NULL},
-    {"email", LCRM_FK_EMAIL, LCRM_F_REQUIRED, 3, 254, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"message", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL},
-    {"source", LCRM_FK_ENUM, 0, 0, 0, lead_sources},
-    {"utmSource", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmMedium", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmCampaign", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmTerm", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmContent", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"referrer", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
-    {"landingPage", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
+    LEAD_CAPTURE_FIELDS(LCRM_F_REQUIRED)
 };
 #define NCREATE ((int)(sizeof(create_fields) / sizeof(create_fields[0])))
 
 /* PUT|PATCH /api/leads/:id: every lead field but id, userId, timestamps. */
 static const lcrm_field_t update_fields[] = {
-    {"name", LCRM_FK_TEXT, 0, 1, 100, NULL},
-    {"email", LCRM_FK_EMAIL, 0, 3, 254, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"message", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL},
-    {"source", LCRM_FK_ENUM, 0, 0, 0, lead_sources},
-    {"utmSource", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmMedium", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmCampaign", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmTerm", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmContent", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"referrer", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
-    {"landingPage", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
+    LEAD_CAPTURE_FIELDS(0),
     {"status", LCRM_FK_ENUM, 0, 0, 0, lead_statuses},
     {"score", LCRM_FK_INT, LCRM_F_NULLABLE, 0, 100, NULL},
     {"estimatedValue", LCRM_FK_MONEY, LCRM_F_NULLABLE, 0,
