@@ -91,21 +91,28 @@ static const char *const sql_list_tail =
  * listed (LEFT JOIN from the enum), rates rounded to 4 decimals (0 when
  * nothing matched), days to convert to 2 decimals (null when none).
  */
+/*
+ * Stats in one pass over the matching leads: grouped by (status, source)
+ * first (at most 42 groups), then every enum value gets its row, zeros
+ * included.  avgDaysToConvert = total conversion time / converted leads.
+ */
 static const char *const sql_stats_head =
-    "WITH f AS (SELECT l.status, l.source, l.created_at, l.converted_at"
-    " FROM leads l";
+    "WITH g AS (SELECT l.status, l.source, count(*) AS n,"
+    " sum(extract(epoch FROM l.converted_at - l.created_at))"
+    " FILTER (WHERE l.status = 'CONVERTED') AS secs FROM leads l";
 static const char *const sql_stats_tail =
-    "), st AS (SELECT e.s, count(f.status) AS n"
+    " GROUP BY l.status, l.source),"
+    " st AS (SELECT e.s, coalesce(sum(g.n), 0)::bigint AS n"
     " FROM unnest(enum_range(NULL::lcrm_lead_status)) AS e(s)"
-    " LEFT JOIN f ON f.status = e.s GROUP BY e.s),"
-    " so AS (SELECT e.s, count(f.source) AS n,"
-    " count(f.source) FILTER (WHERE f.status = 'CONVERTED') AS c"
+    " LEFT JOIN g ON g.status = e.s GROUP BY e.s),"
+    " so AS (SELECT e.s, coalesce(sum(g.n), 0)::bigint AS n,"
+    " coalesce(sum(g.n) FILTER (WHERE g.status = 'CONVERTED'), 0)::bigint AS c"
     " FROM unnest(enum_range(NULL::lcrm_lead_source)) AS e(s)"
-    " LEFT JOIN f ON f.source = e.s GROUP BY e.s),"
-    " t AS (SELECT count(*) AS n,"
-    " count(*) FILTER (WHERE f.status = 'CONVERTED') AS c,"
-    " avg(extract(epoch FROM f.converted_at - f.created_at))"
-    " FILTER (WHERE f.status = 'CONVERTED') AS secs FROM f)"
+    " LEFT JOIN g ON g.source = e.s GROUP BY e.s),"
+    " t AS (SELECT coalesce(sum(g.n), 0)::bigint AS n,"
+    " coalesce(sum(g.n) FILTER (WHERE g.status = 'CONVERTED'), 0)::bigint AS c,"
+    " sum(g.secs) / nullif(sum(g.n) FILTER (WHERE g.status = 'CONVERTED'), 0)"
+    " AS secs FROM g)"
     " SELECT json_build_object('total', t.n,"
     " 'byStatus', (SELECT json_object_agg(st.s, st.n ORDER BY st.s) FROM st),"
     " 'bySource', (SELECT json_object_agg(so.s, json_build_object("
