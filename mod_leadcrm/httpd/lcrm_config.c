@@ -511,7 +511,8 @@ const command_rec lcrm_directives[] = {
                   RSRC_CONF, "how far ahead bookings are accepted"),
     AP_INIT_TAKE3("LeadCRMRateLimit", lcrm_limit_set_rule, NULL, OR_ALL,
                   "class (general, auth, refresh, public-write, "
-                  "login-failures), count (0 = off), window (e.g. 15m)"),
+                  "login-failures, mail, mail-target, mfa-failures), "
+                  "count (0 = off), window (e.g. 15m)"),
     AP_INIT_TAKE1("LeadCRMRateLimitSlots", lcrm_limit_set_slots, NULL,
                   RSRC_CONF, "size of the shared rate-limit table"),
     AP_INIT_TAKE12("LeadCRMRateLimitStore", lcrm_limit_set_store, NULL,

@@ -95,6 +95,7 @@ check "notice >= horizon"        fail "LeadCRMBookingNotice must be shorter" "$K
 check "rate limit class"         fail "LeadCRMRateLimit class" "$K" "LeadCRMRateLimit everything 1 1m"
 check "rate limit count"         fail "LeadCRMRateLimit count" "$K" "LeadCRMRateLimit general -1 1m"
 check "rate limit ok"            pass "" "$K" "LeadCRMRateLimit general 0 1m" "LeadCRMRateLimit auth 5 15m"
+check "rate limit new classes"  pass "" "$K" "LeadCRMRateLimit mail 5 1h" "LeadCRMRateLimit mail-target 5 1h" "LeadCRMRateLimit mfa-failures 10 15m"
 check "rate limit slots"         fail "LeadCRMRateLimitSlots must be a power of two" "$K" "LeadCRMRateLimitSlots 1000"
 check "require unknown role"     fail "unknown role 'ROOT'" "$K" "<Location /x>" "AuthType Bearer" "Require leadcrm-role ADMIN ROOT" "</Location>"
 check "require ok"               pass "" "$K" "<Location /x>" "AuthType Bearer" "Require leadcrm-role ADMIN SUPER_ADMIN" "</Location>"
