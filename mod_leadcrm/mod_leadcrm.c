@@ -7,6 +7,7 @@
 #include "lcrm_api.h"
 #include "lcrm_authn.h"
 #include "lcrm_config.h"
+#include "lcrm_cors.h"
 #include "lcrm_db.h"
 #include "lcrm_limit.h"
 #include "lcrm_metrics.h"
@@ -19,9 +20,6 @@
 #include <mod_auth.h>
 
 void lcrm_authz_register(apr_pool_t *p);
-int lcrm_cors_header_parser(request_rec *r);
-int lcrm_cors_fixups(request_rec *r);
-int lcrm_cors_preflight_handler(request_rec *r);
 
 /* The resource families, each mapped with SetHandler <handler name>. */
 static const lcrm_family_t *const families[] = {

@@ -8,6 +8,8 @@
  * are database functions (sql/0003_auth.sql), one round trip each.
  */
 #include "lcrm_api.h"
+#include "lcrm_cookie.h"
+#include "lcrm_cors.h"
 #include "lcrm_db.h"
 #include "lcrm_fields.h"
 #include "lcrm_http.h"
@@ -93,33 +95,7 @@ static const char *user_agent(const request_rec *r)
 
 static void set_refresh_cookie(lcrm_ctx_t *ctx, const char *token)
 {
-    const lcrm_server_conf_t *sc = ctx->sc;
-    apr_table_add(ctx->r->err_headers_out, "Set-Cookie", apr_psprintf(
-        ctx->r->pool, "%s=%s; Path=/auth; Max-Age=%" APR_INT64_T_FMT
-        "; HttpOnly%s; SameSite=Strict", lcrm_conf_cookie_name(sc),
-        token ? token : "", token ? lcrm_conf_refresh_ttl(sc) : 0,
-        lcrm_conf_cookie_secure(sc) ? "; Secure" : ""));
-}
-
-/* The refresh cookie's value when well-formed (43 base64url chars). */
-static const char *refresh_cookie(lcrm_ctx_t *ctx)
-{
-    const char *h = apr_table_get(ctx->r->headers_in, "Cookie");
-    const char *name = lcrm_conf_cookie_name(ctx->sc);
-    apr_size_t nlen = strlen(name);
-
-    while (h && *h) {
-        while (*h == ' ' || *h == ';') {
-            h++;
-        }
-        if (!strncmp(h, name, nlen) && h[nlen] == '=') {
-            const char *v = h + nlen + 1;
-            apr_size_t n = strcspn(v, "; ");
-            return apr_pstrmemdup(ctx->r->pool, v, n);
-        }
-        h = strchr(h, ';');
-    }
-    return NULL;
+    lcrm_cookie_set_refresh(ctx->r, ctx->sc, token);
 }
 
 static int token_shaped(const char *t)
@@ -134,26 +110,6 @@ static int token_shaped(const char *t)
         }
     }
     return 1;
-}
-
-/*
- * Cookie-authenticated endpoints refuse a foreign Origin: allowed are
- * the server's own origin and the configured CORS origins.
- */
-static int foreign_origin(lcrm_ctx_t *ctx)
-{
-    request_rec *r = ctx->r;
-    const char *origin = apr_table_get(r->headers_in, "Origin");
-    const char *host = apr_table_get(r->headers_in, "Host");
-
-    if (!origin) {
-        return 0;
-    }
-    if (host && !strcasecmp(origin, apr_pstrcat(r->pool, ap_http_scheme(r),
-                                                 "://", host, NULL))) {
-        return 0;
-    }
-    return !lcrm_conf_origin_allowed(ctx->dc, origin);
 }
 
 /* A new refresh token and its hash. */
@@ -334,11 +290,17 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
-    if (foreign_origin(ctx)) {
+    if (lcrm_cors_foreign_origin(r)) {
         return lcrm_problem(r, "origin_not_allowed", "origin not allowed");
     }
-    if (!(cookie = refresh_cookie(ctx))) {
+    switch (lcrm_cookie_read_refresh(r, ctx->sc, &cookie)) {
+    case LCRM_COOKIE_ABSENT:
         return lcrm_problem(r, "unauthorized", "no refresh token");
+    case LCRM_COOKIE_AMBIGUOUS:
+        /* one may have been planted (another subdomain): trust none */
+        return lcrm_problem(r, "bad_request", "several refresh cookies");
+    default:
+        break;
     }
     if (!token_shaped(cookie)) {
         set_refresh_cookie(ctx, NULL);
@@ -381,11 +343,11 @@ static int auth_logout(lcrm_ctx_t *ctx)
     const char *cookie, *args[1], *user;
     lcrm_db_rc_e rc;
 
-    if (foreign_origin(ctx)) {
+    if (lcrm_cors_foreign_origin(r)) {
         return lcrm_problem(r, "origin_not_allowed", "origin not allowed");
     }
-    cookie = refresh_cookie(ctx);
-    if (cookie && token_shaped(cookie)) {
+    if (lcrm_cookie_read_refresh(r, ctx->sc, &cookie) == LCRM_COOKIE_FOUND
+        && token_shaped(cookie)) {
         args[0] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
         rc = lcrm_db_value(lcrm_db(r), sql_logout, 1, args, &user);
         if (rc != LCRM_DB_OK && rc != LCRM_DB_NO_ROW) {

@@ -3,6 +3,7 @@
  */
 #include "lcrm_authn.h"
 #include "lcrm_config.h"
+#include "lcrm_cors.h"
 #include "lcrm_db.h"
 #include "lcrm_http.h"
 #include "lcrm_private.h"
@@ -104,14 +105,6 @@ const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller)
     return res->problem;
 }
 
-/* A CORS preflight is never authenticated (browsers send no credentials). */
-static int is_preflight(request_rec *r)
-{
-    return r->method_number == M_OPTIONS
-           && apr_table_get(r->headers_in, "Origin")
-           && apr_table_get(r->headers_in, "Access-Control-Request-Method");
-}
-
 int lcrm_authn_check(request_rec *r)
 {
     const char *type = ap_auth_type(r), *problem;
@@ -121,8 +114,11 @@ int lcrm_authn_check(request_rec *r)
         return DECLINED;
     }
     apr_table_setn(r->notes, LCRM_NOTE_PROBLEM, "1");
-    if (is_preflight(r)) {
+    /* a CORS preflight is never authenticated (browsers send no
+     * credentials); lcrm_cors_fixups then answers it in the module */
+    if (lcrm_cors_is_preflight(r)) {
         r->user = "-";
+        apr_table_setn(r->notes, LCRM_NOTE_PREFLIGHT, "1");
         apr_table_setn(r->notes, LCRM_NOTE_ROLE, "preflight");
         return OK;
     }

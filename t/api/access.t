@@ -8,7 +8,7 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use LeadCRM::Test;
 
-plan tests => 17;
+plan tests => 21;
 
 my $path = '/static-admin/secret.txt';
 my ($res, $j) = api(GET => $path);
@@ -39,6 +39,24 @@ ok $res->code != 401 && $res->code != 403;
 # a plain OPTIONS without preflight headers is authenticated as usual
 ($res) = api(OPTIONS => $path);
 ok $res->code == 401;
+
+# issue 10.11: with no CORS origin on the location, an unauthenticated
+# preflight is still answered by the module (204, no grants), and the
+# protected handler (here httpd's static-file handler, which would answer
+# OPTIONS 200 with Allow) never runs
+($res) = api(OPTIONS => '/static-plain/secret.txt', headers => {
+    Origin => 'https://app.example.com',
+    'Access-Control-Request-Method' => 'GET' });
+ok($res->code == 204 && !defined $res->header('Allow')
+   && ($res->content // '') eq '');
+# no CORS grant (no origin configured there)
+ok(!defined $res->header('Access-Control-Allow-Origin')
+   && !defined $res->header('Access-Control-Allow-Methods'));
+($res) = api(GET => '/static-plain/secret.txt');
+ok problem_ok($res, 401, 'unauthorized');
+($res) = api(OPTIONS => '/static-plain/secret.txt',
+             headers => { Origin => 'https://app.example.com' });
+ok $res->code == 401;   # not a preflight: authenticated as usual
 
 # access log carries the user id note; error log carries no secrets
 my $logs = Apache::Test::vars('t_logs');
