@@ -35,6 +35,10 @@ static const char *const sql_register =
 static const char *const sql_login_lookup =
     "SELECT id, password_hash FROM users WHERE lower(email) = lower(%s)"
     " AND deleted_at IS NULL AND is_active";
+/* only if unchanged meanwhile (a concurrent password change wins) */
+static const char *const sql_rehash =
+    "UPDATE users SET password_hash = %s WHERE id = CAST(%s AS uuid)"
+    " AND password_hash = %s AND deleted_at IS NULL";
 static const char *const sql_login =
     "SELECT user_json, user_id, session_id, role FROM lcrm_login("
     "CAST(%s AS uuid),"
@@ -198,6 +202,36 @@ static int auth_register(lcrm_ctx_t *ctx)
                           row.cols[4], row.cols[1]);
 }
 
+/*
+ * After a successful login: a stored hash of another cost than the
+ * configured one is replaced by a hash at the configured cost, so that
+ * after a LeadCRMBcryptCost change every account (and the dummy hash of
+ * unknown emails) costs the same time.  Failure only logs: the login
+ * itself stands.
+ */
+static void rehash(lcrm_ctx_t *ctx, const char *user_id,
+                   const char *password, const char *old_hash)
+{
+    int cost = lcrm_conf_bcrypt_cost(ctx->sc);
+    const char *hash, *args[3];
+
+    if (lcrm_password_cost(old_hash) == cost) {
+        return;
+    }
+    if (lcrm_password_hash(ctx->r->pool, password, strlen(password), cost,
+                           &hash) != APR_SUCCESS) {
+        return;
+    }
+    args[0] = hash;
+    args[1] = user_id;
+    args[2] = old_hash;
+    if (lcrm_db_exec(lcrm_db(ctx->r), sql_rehash, 3, args, NULL)
+        == LCRM_DB_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, ctx->r, LCRM_LOGNO(01201)
+                      "password of %s rehashed at cost %d", user_id, cost);
+    }
+}
+
 /* Spends one bcrypt verification; returns the user id on success. */
 static int check_credentials(lcrm_ctx_t *ctx, const char *email,
                              const char *password, const char **user_id)
@@ -219,6 +253,7 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
                              found ? row.cols[1] : ctx->sc->dummy_hash)
             == APR_SUCCESS && found) {
         *user_id = row.cols[0];
+        rehash(ctx, row.cols[0], password, row.cols[1]);
         return 1;
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00502)

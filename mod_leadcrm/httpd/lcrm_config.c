@@ -573,8 +573,6 @@ int lcrm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
 int lcrm_config_post(apr_pool_t *pconf, server_rec *s)
 {
-    const char *dummy = NULL;
-
     for (; s; s = s->next) {
         lcrm_server_conf_t *sc = ap_get_module_config(s->module_config,
                                                       &leadcrm_module);
@@ -589,16 +587,15 @@ int lcrm_config_post(apr_pool_t *pconf, server_rec *s)
         sc->token.leeway = sc->leeway != LCRM_UNSET ? sc->leeway
                                                     : DEFAULT_LEEWAY;
         sc->started = apr_time_now();
-        if (!dummy) {
-            rv = lcrm_password_dummy_hash(pconf, lcrm_conf_bcrypt_cost(sc),
-                                          &dummy);
-            if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00003)
-                             "cannot create the dummy password hash");
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
+        /* per server, at that server's cost: unknown emails then cost
+         * what known ones do, whatever each virtual host configures */
+        rv = lcrm_password_dummy_hash(pconf, lcrm_conf_bcrypt_cost(sc),
+                                      &sc->dummy_hash);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00003)
+                         "cannot create the dummy password hash");
+            return HTTP_INTERNAL_SERVER_ERROR;
         }
-        sc->dummy_hash = dummy;
     }
     return OK;
 }
