@@ -137,6 +137,16 @@ int lcrm_problem(request_rec *r, const char *code, const char *detail)
     return lcrm_problem_fields(r, code, detail, NULL);
 }
 
+int lcrm_problem_logged(request_rec *r, const char *code, const char *detail)
+{
+    const lcrm_problem_t *p = lcrm_problem_find(code);
+
+    if (!p) {
+        p = lcrm_problem_find("internal_error");
+    }
+    return lcrm_respond_obj(r, p->status, problem_object(r, p, detail, NULL));
+}
+
 /* application/json, optionally with charset=utf-8; nothing else. */
 static int is_json_type(const char *ct)
 {

@@ -28,6 +28,12 @@ int lcrm_problem(request_rec *r, const char *code, const char *detail);
  */
 const char *lcrm_problem_json(request_rec *r, const char *code);
 
+/*
+ * Like lcrm_problem, for a failure already logged where it happened (one
+ * ERR line per failure): writes the response and logs nothing.
+ */
+int lcrm_problem_logged(request_rec *r, const char *code, const char *detail);
+
 /* Same, with a list of field errors. */
 int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
                         apr_array_header_t *errors);
