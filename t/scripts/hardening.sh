@@ -86,6 +86,11 @@ LeadCRMRateLimit refresh 0 1m
 LeadCRMRateLimit public-write 0 1m
 LeadCRMRateLimit login-failures 0 1m
 LeadCRMBusinessHours Mon-Sun 00:00-23:59
+# short timeouts and a small core body limit, for httpd's own 408 and 413
+RequestReadTimeout handshake=0 header=2 body=2
+<Location /api/consultations>
+    LimitRequestBody 2048
+</Location>
 # the default server: Secure cookies, default prefix (__Secure-)
 <VirtualHost 127.0.0.1:$P2>
     LeadCRMCookiePrefix __Host-
@@ -140,6 +145,19 @@ if [ "$st" = 200 ] && setcookie | grep -q '__Host-leadcrm_refresh=[A-Za-z0-9_-]\
     ok "__Host- prefix: __Host-leadcrm_refresh with Path=/"
 else nok "__Host- prefix: $st $(setcookie)"; fi
 if ! setcookie | grep -qi 'Domain='; then ok "__Host- cookie has no Domain"; else nok "__Host- has Domain"; fi
+
+# ---- 16: httpd's own 408 and 413 on the module's locations ---------------
+out=$(perl -MIO::Socket::INET -e '
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]", Timeout => 20) or die;
+    print $s "GET /api/leads HTTP/1.1\r\nHost: x\r\n";
+    local $/; my $o = <$s>; print $o // ""' "$P1")
+if grep -q '^HTTP/1.1 408 ' <<<"$out" && grep -qi '^Content-Type: application/problem+json' <<<"$out" \
+   && grep -q '"code":"request_timeout"' <<<"$out" && grep -qi '^X-Content-Type-Options: nosniff' <<<"$out"; then
+    ok "408 from RequestReadTimeout is problem+json"
+else nok "408: $(head -c 300 <<<"$out")"; fi
+pad=$(head -c 3000 /dev/zero | tr '\0' ' ')
+st=$(req "$P1" POST /api/consultations "{\"name\":\"x\"$pad}")
+is "$st:$(code_of)" "413:payload_too_large" "413 from LimitRequestBody (under LeadCRMMaxBodySize) is payload_too_large"
 
 # ---- 14: broken pooled connections -------------------------------------------
 appconns="SELECT pid FROM pg_stat_activity WHERE usename = 'leadcrm' AND datname = 'leadcrm' AND pid <> pg_backend_pid()"
