@@ -194,7 +194,7 @@ static int auth_register(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "email_taken", "that email is already registered");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00501)
-                  "[%s] registered user %s from %s", lcrm_log_id(r), row.cols[2],
+                  "registered user %s from %s", row.cols[2],
                   lcrm_client_ip(r));
     set_refresh_cookie(ctx, token);
     apr_table_setn(r->err_headers_out, "Location", "/auth/profile");
@@ -257,8 +257,7 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
         return 1;
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00502)
-                  "[%s] login failed for %s from %s", lcrm_log_id(r),
-                  found ? row.cols[0] : "an unknown account", lcrm_client_ip(r));
+                  "login failed for %s from %s", found ? row.cols[0] : "an unknown account", lcrm_client_ip(r));
     return 0;
 }
 
@@ -310,7 +309,7 @@ static int auth_login(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00503)
-                  "[%s] login ok for %s from %s", lcrm_log_id(r), user_id,
+                  "login ok for %s from %s", user_id,
                   lcrm_client_ip(r));
     lcrm_metrics_event(r, LCRM_M_LOGIN_OK);
     set_refresh_cookie(ctx, token);
@@ -354,8 +353,8 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     if (!strcmp(row.cols[0], "reused")) {
         lcrm_metrics_event(r, LCRM_M_REFRESH_REUSE);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LCRM_LOGNO(00504)
-                      "[%s] refresh token reuse: session %s of user %s revoked"
-                      " (from %s)", lcrm_log_id(r), row.cols[2], row.cols[1],
+                      "refresh token reuse: session %s of user %s revoked"
+                      " (from %s)", row.cols[2], row.cols[1],
                       lcrm_client_ip(r));
         set_refresh_cookie(ctx, NULL);
         return lcrm_problem(r, "token_reused",
@@ -404,8 +403,8 @@ static int auth_logout_all(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00505)
-                  "[%s] logout-all for %s from %s: %s sessions revoked",
-                  lcrm_log_id(r), ctx->caller->user_id, lcrm_client_ip(r), count);
+                  "logout-all for %s from %s: %s sessions revoked",
+                  ctx->caller->user_id, lcrm_client_ip(r), count);
     set_refresh_cookie(ctx, NULL);
     return lcrm_respond_no_content(r);
 }

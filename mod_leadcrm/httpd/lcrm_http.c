@@ -21,12 +21,6 @@ const char *lcrm_request_id(const request_rec *r)
     return apr_table_get(r->subprocess_env, "UNIQUE_ID");
 }
 
-const char *lcrm_log_id(const request_rec *r)
-{
-    const char *id = lcrm_request_id(r);
-    return id ? id : "-";
-}
-
 const char *lcrm_client_ip(const request_rec *r)
 {
     return r->useragent_ip ? r->useragent_ip : "-";

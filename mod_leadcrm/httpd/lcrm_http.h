@@ -75,9 +75,6 @@ void lcrm_http_register_filters(void);
 /* The request id (mod_unique_id), or NULL. */
 const char *lcrm_request_id(const request_rec *r);
 
-/* For log lines: the request id, or "-". */
-const char *lcrm_log_id(const request_rec *r);
-
 /* For log lines: the client address (mod_remoteip-aware), or "-". */
 const char *lcrm_client_ip(const request_rec *r);
 
