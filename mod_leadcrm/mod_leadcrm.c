@@ -7,7 +7,9 @@
 #include "lcrm_api.h"
 #include "lcrm_authn.h"
 #include "lcrm_config.h"
+#include "lcrm_cors.h"
 #include "lcrm_db.h"
+#include "lcrm_http.h"
 #include "lcrm_limit.h"
 #include "lcrm_metrics.h"
 #include "lcrm_router.h"
@@ -19,9 +21,6 @@
 #include <mod_auth.h>
 
 void lcrm_authz_register(apr_pool_t *p);
-int lcrm_cors_header_parser(request_rec *r);
-int lcrm_cors_fixups(request_rec *r);
-int lcrm_cors_preflight_handler(request_rec *r);
 
 /* The resource families, each mapped with SetHandler <handler name>. */
 static const lcrm_family_t *const families[] = {
@@ -111,9 +110,9 @@ static void leadcrm_register_hooks(apr_pool_t *p)
     /* Require leadcrm-role ... */
     lcrm_authz_register(p);
     /* httpd's own error pages on our locations become problem+json */
-    ap_hook_insert_error_filter(lcrm_authn_insert_error_filter, NULL, NULL,
+    ap_hook_insert_error_filter(lcrm_http_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
-    lcrm_authn_register_filters();
+    lcrm_http_register_filters();
     /* the resource families, and the metrics page */
     ap_hook_handler(leadcrm_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(lcrm_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -8,6 +8,8 @@
  * are database functions (sql/0003_auth.sql), one round trip each.
  */
 #include "lcrm_api.h"
+#include "lcrm_cookie.h"
+#include "lcrm_cors.h"
 #include "lcrm_db.h"
 #include "lcrm_fields.h"
 #include "lcrm_http.h"
@@ -33,6 +35,10 @@ static const char *const sql_register =
 static const char *const sql_login_lookup =
     "SELECT id, password_hash FROM users WHERE lower(email) = lower(%s)"
     " AND deleted_at IS NULL AND is_active";
+/* only if unchanged meanwhile (a concurrent password change wins) */
+static const char *const sql_rehash =
+    "UPDATE users SET password_hash = %s WHERE id = CAST(%s AS uuid)"
+    " AND password_hash = %s AND deleted_at IS NULL";
 static const char *const sql_login =
     "SELECT user_json, user_id, session_id, role FROM lcrm_login("
     "CAST(%s AS uuid),"
@@ -93,33 +99,7 @@ static const char *user_agent(const request_rec *r)
 
 static void set_refresh_cookie(lcrm_ctx_t *ctx, const char *token)
 {
-    const lcrm_server_conf_t *sc = ctx->sc;
-    apr_table_add(ctx->r->err_headers_out, "Set-Cookie", apr_psprintf(
-        ctx->r->pool, "%s=%s; Path=/auth; Max-Age=%" APR_INT64_T_FMT
-        "; HttpOnly%s; SameSite=Strict", lcrm_conf_cookie_name(sc),
-        token ? token : "", token ? lcrm_conf_refresh_ttl(sc) : 0,
-        lcrm_conf_cookie_secure(sc) ? "; Secure" : ""));
-}
-
-/* The refresh cookie's value when well-formed (43 base64url chars). */
-static const char *refresh_cookie(lcrm_ctx_t *ctx)
-{
-    const char *h = apr_table_get(ctx->r->headers_in, "Cookie");
-    const char *name = lcrm_conf_cookie_name(ctx->sc);
-    apr_size_t nlen = strlen(name);
-
-    while (h && *h) {
-        while (*h == ' ' || *h == ';') {
-            h++;
-        }
-        if (!strncmp(h, name, nlen) && h[nlen] == '=') {
-            const char *v = h + nlen + 1;
-            apr_size_t n = strcspn(v, "; ");
-            return apr_pstrmemdup(ctx->r->pool, v, n);
-        }
-        h = strchr(h, ';');
-    }
-    return NULL;
+    lcrm_cookie_set_refresh(ctx->r, ctx->sc, token);
 }
 
 static int token_shaped(const char *t)
@@ -134,26 +114,6 @@ static int token_shaped(const char *t)
         }
     }
     return 1;
-}
-
-/*
- * Cookie-authenticated endpoints refuse a foreign Origin: allowed are
- * the server's own origin and the configured CORS origins.
- */
-static int foreign_origin(lcrm_ctx_t *ctx)
-{
-    request_rec *r = ctx->r;
-    const char *origin = apr_table_get(r->headers_in, "Origin");
-    const char *host = apr_table_get(r->headers_in, "Host");
-
-    if (!origin) {
-        return 0;
-    }
-    if (host && !strcasecmp(origin, apr_pstrcat(r->pool, ap_http_scheme(r),
-                                                 "://", host, NULL))) {
-        return 0;
-    }
-    return !lcrm_conf_origin_allowed(ctx->dc, origin);
 }
 
 /* A new refresh token and its hash. */
@@ -234,12 +194,42 @@ static int auth_register(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "email_taken", "that email is already registered");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00501)
-                  "[%s] registered user %s from %s", lcrm_log_id(r), row.cols[2],
+                  "registered user %s from %s", row.cols[2],
                   lcrm_client_ip(r));
     set_refresh_cookie(ctx, token);
     apr_table_setn(r->err_headers_out, "Location", "/auth/profile");
     return token_response(ctx, HTTP_CREATED, row.cols[2], row.cols[3],
                           row.cols[4], row.cols[1]);
+}
+
+/*
+ * After a successful login: a stored hash of another cost than the
+ * configured one is replaced by a hash at the configured cost, so that
+ * after a LeadCRMBcryptCost change every account (and the dummy hash of
+ * unknown emails) costs the same time.  Failure only logs: the login
+ * itself stands.
+ */
+static void rehash(lcrm_ctx_t *ctx, const char *user_id,
+                   const char *password, const char *old_hash)
+{
+    int cost = lcrm_conf_bcrypt_cost(ctx->sc);
+    const char *hash, *args[3];
+
+    if (lcrm_password_cost(old_hash) == cost) {
+        return;
+    }
+    if (lcrm_password_hash(ctx->r->pool, password, strlen(password), cost,
+                           &hash) != APR_SUCCESS) {
+        return;
+    }
+    args[0] = hash;
+    args[1] = user_id;
+    args[2] = old_hash;
+    if (lcrm_db_exec(lcrm_db(ctx->r), sql_rehash, 3, args, NULL)
+        == LCRM_DB_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, ctx->r, LCRM_LOGNO(01201)
+                      "password of %s rehashed at cost %d", user_id, cost);
+    }
 }
 
 /* Spends one bcrypt verification; returns the user id on success. */
@@ -263,11 +253,11 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
                              found ? row.cols[1] : ctx->sc->dummy_hash)
             == APR_SUCCESS && found) {
         *user_id = row.cols[0];
+        rehash(ctx, row.cols[0], password, row.cols[1]);
         return 1;
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00502)
-                  "[%s] login failed for %s from %s", lcrm_log_id(r),
-                  found ? row.cols[0] : "an unknown account", lcrm_client_ip(r));
+                  "login failed for %s from %s", found ? row.cols[0] : "an unknown account", lcrm_client_ip(r));
     return 0;
 }
 
@@ -319,7 +309,7 @@ static int auth_login(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00503)
-                  "[%s] login ok for %s from %s", lcrm_log_id(r), user_id,
+                  "login ok for %s from %s", user_id,
                   lcrm_client_ip(r));
     lcrm_metrics_event(r, LCRM_M_LOGIN_OK);
     set_refresh_cookie(ctx, token);
@@ -334,11 +324,17 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
-    if (foreign_origin(ctx)) {
+    if (lcrm_cors_foreign_origin(r)) {
         return lcrm_problem(r, "origin_not_allowed", "origin not allowed");
     }
-    if (!(cookie = refresh_cookie(ctx))) {
+    switch (lcrm_cookie_read_refresh(r, ctx->sc, &cookie)) {
+    case LCRM_COOKIE_ABSENT:
         return lcrm_problem(r, "unauthorized", "no refresh token");
+    case LCRM_COOKIE_AMBIGUOUS:
+        /* one may have been planted (another subdomain): trust none */
+        return lcrm_problem(r, "bad_request", "several refresh cookies");
+    default:
+        break;
     }
     if (!token_shaped(cookie)) {
         set_refresh_cookie(ctx, NULL);
@@ -357,8 +353,8 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     if (!strcmp(row.cols[0], "reused")) {
         lcrm_metrics_event(r, LCRM_M_REFRESH_REUSE);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LCRM_LOGNO(00504)
-                      "[%s] refresh token reuse: session %s of user %s revoked"
-                      " (from %s)", lcrm_log_id(r), row.cols[2], row.cols[1],
+                      "refresh token reuse: session %s of user %s revoked"
+                      " (from %s)", row.cols[2], row.cols[1],
                       lcrm_client_ip(r));
         set_refresh_cookie(ctx, NULL);
         return lcrm_problem(r, "token_reused",
@@ -381,11 +377,11 @@ static int auth_logout(lcrm_ctx_t *ctx)
     const char *cookie, *args[1], *user;
     lcrm_db_rc_e rc;
 
-    if (foreign_origin(ctx)) {
+    if (lcrm_cors_foreign_origin(r)) {
         return lcrm_problem(r, "origin_not_allowed", "origin not allowed");
     }
-    cookie = refresh_cookie(ctx);
-    if (cookie && token_shaped(cookie)) {
+    if (lcrm_cookie_read_refresh(r, ctx->sc, &cookie) == LCRM_COOKIE_FOUND
+        && token_shaped(cookie)) {
         args[0] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
         rc = lcrm_db_value(lcrm_db(r), sql_logout, 1, args, &user);
         if (rc != LCRM_DB_OK && rc != LCRM_DB_NO_ROW) {
@@ -407,8 +403,8 @@ static int auth_logout_all(lcrm_ctx_t *ctx)
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00505)
-                  "[%s] logout-all for %s from %s: %s sessions revoked",
-                  lcrm_log_id(r), ctx->caller->user_id, lcrm_client_ip(r), count);
+                  "logout-all for %s from %s: %s sessions revoked",
+                  ctx->caller->user_id, lcrm_client_ip(r), count);
     set_refresh_cookie(ctx, NULL);
     return lcrm_respond_no_content(r);
 }

@@ -312,8 +312,8 @@ static void log_update(lcrm_ctx_t *ctx, const lcrm_fields_t *f,
     if (role || active
         || lcrm_fields_has(f, update_fields, NUPDATE, "email")) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, LCRM_LOGNO(00602)
-                      "[%s] user %s updated by %s from %s: role %s,"
-                      " isActive %s, email %s", lcrm_log_id(ctx->r), id,
+                      "user %s updated by %s from %s: role %s,"
+                      " isActive %s, email %s", id,
                       ctx->caller->user_id,
                       lcrm_client_ip(ctx->r), role ? role : "unchanged",
                       active ? active : "unchanged",
@@ -373,7 +373,7 @@ static int users_delete(lcrm_ctx_t *ctx)
         return outcome_problem(ctx, outcome);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00603)
-                  "[%s] user %s deleted by %s from %s", lcrm_log_id(r), args[1],
+                  "user %s deleted by %s from %s", args[1],
                   ctx->caller->user_id, lcrm_client_ip(r));
     return lcrm_respond_no_content(r);
 }
@@ -412,8 +412,8 @@ static int password_allowed(lcrm_ctx_t *ctx, const char *id, int self,
                                           row.cols[1]) != APR_SUCCESS) {
         lcrm_limit(r, LCRM_RL_LOGIN_FAIL, row.cols[2], 1, 0);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00604)
-                      "[%s] change-password of %s refused: wrong current"
-                      " password (from %s)", lcrm_log_id(r), id, lcrm_client_ip(r));
+                      "change-password of %s refused: wrong current"
+                      " password (from %s)", id, lcrm_client_ip(r));
         lcrm_problem(r, "invalid_current_password",
                      "current password is incorrect");
     }
@@ -446,8 +446,8 @@ static int password_store(lcrm_ctx_t *ctx, const char *id, int self,
         return outcome_problem(ctx, outcome);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00601)
-                  "[%s] password of user %s changed by %s%s from %s;"
-                  " other sessions revoked", lcrm_log_id(r), id,
+                  "password of user %s changed by %s%s from %s;"
+                  " other sessions revoked", id,
                   ctx->caller->user_id,
                   self ? " (self)" : "", lcrm_client_ip(r));
     return lcrm_respond_no_content(r);

@@ -77,3 +77,12 @@ apr_status_t lcrm_password_dummy_hash(apr_pool_t *pool, int cost,
     }
     return lcrm_password_hash(pool, pw, strlen(pw), cost, hash);
 }
+
+int lcrm_password_cost(const char *hash)
+{
+    /* lcrm_password_is_bcrypt checked "$2?$" and two digits */
+    if (!lcrm_password_is_bcrypt(hash)) {
+        return -1;
+    }
+    return (hash[4] - '0') * 10 + (hash[5] - '0');
+}

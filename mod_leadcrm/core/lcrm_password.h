@@ -29,6 +29,13 @@ apr_status_t lcrm_password_hash(apr_pool_t *pool, const char *password,
 apr_status_t lcrm_password_verify(const char *password, apr_size_t len,
                                   const char *hash);
 
+/*
+ * The cost of a bcrypt hash ("$2y$12$..." -> 12), or -1 when hash is not
+ * a bcrypt hash we accept.  A login rehashes when this differs from the
+ * configured cost.
+ */
+int lcrm_password_cost(const char *hash);
+
 /* Non-zero when hash looks like a bcrypt hash we accept. */
 int lcrm_password_is_bcrypt(const char *hash);
 

@@ -23,9 +23,12 @@ const lcrm_problem_t lcrm_problems[] = {
     {"slot_taken", 409, "Slot Taken"},
     {"invalid_transition", 409, "Invalid Status Transition"},
     {"conflict", 409, "Conflict"},
+    {"request_timeout", 408, "Request Timeout"},
     {"payload_too_large", 413, "Payload Too Large"},
+    {"uri_too_long", 414, "URI Too Long"},
     {"unsupported_media_type", 415, "Unsupported Media Type"},
     {"rate_limited", 429, "Too Many Requests"},
+    {"header_too_large", 431, "Request Header Fields Too Large"},
     {"internal_error", 500, "Internal Server Error"},
     {"service_unavailable", 503, "Service Unavailable"},
     {NULL, 0, NULL}

@@ -3,10 +3,10 @@
  */
 #include "lcrm_authn.h"
 #include "lcrm_config.h"
+#include "lcrm_cors.h"
 #include "lcrm_db.h"
 #include "lcrm_http.h"
 #include "lcrm_private.h"
-#include "lcrm_problem.h"
 #include "lcrm_role.h"
 #include "lcrm_token.h"
 
@@ -14,7 +14,6 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
-#include <util_filter.h>
 
 /* One indexed lookup: live session of an active, live user. */
 static const char *const sql_session =
@@ -104,14 +103,6 @@ const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller)
     return res->problem;
 }
 
-/* A CORS preflight is never authenticated (browsers send no credentials). */
-static int is_preflight(request_rec *r)
-{
-    return r->method_number == M_OPTIONS
-           && apr_table_get(r->headers_in, "Origin")
-           && apr_table_get(r->headers_in, "Access-Control-Request-Method");
-}
-
 int lcrm_authn_check(request_rec *r)
 {
     const char *type = ap_auth_type(r), *problem;
@@ -121,8 +112,11 @@ int lcrm_authn_check(request_rec *r)
         return DECLINED;
     }
     apr_table_setn(r->notes, LCRM_NOTE_PROBLEM, "1");
-    if (is_preflight(r)) {
+    /* a CORS preflight is never authenticated (browsers send no
+     * credentials); lcrm_cors_fixups then answers it in the module */
+    if (lcrm_cors_is_preflight(r)) {
         r->user = "-";
+        apr_table_setn(r->notes, LCRM_NOTE_PREFLIGHT, "1");
         apr_table_setn(r->notes, LCRM_NOTE_ROLE, "preflight");
         return OK;
     }
@@ -139,77 +133,4 @@ int lcrm_authn_check(request_rec *r)
     }
     r->user = (char *)caller->user_id;
     return OK;
-}
-
-/* ---- httpd-generated errors on our locations as problem+json ---------- */
-
-static const char *code_for_status(int status)
-{
-    switch (status) {
-    case HTTP_BAD_REQUEST: return "bad_request";
-    case HTTP_UNAUTHORIZED: return "unauthorized";
-    case HTTP_FORBIDDEN: return "forbidden";
-    case HTTP_NOT_FOUND: return "not_found";
-    case HTTP_METHOD_NOT_ALLOWED: return "method_not_allowed";
-    case HTTP_REQUEST_ENTITY_TOO_LARGE: return "payload_too_large";
-    case HTTP_UNSUPPORTED_MEDIA_TYPE: return "unsupported_media_type";
-    case HTTP_TOO_MANY_REQUESTS: return "rate_limited";
-    case HTTP_SERVICE_UNAVAILABLE: return "service_unavailable";
-    default: return "internal_error";
-    }
-}
-
-/* Replaces httpd's HTML error body with problem+json. */
-static apr_status_t problem_error_filter(ap_filter_t *f,
-                                         apr_bucket_brigade *bb)
-{
-    request_rec *r = f->r;
-    const lcrm_problem_t *p;
-    apr_bucket *e;
-    const char *body, *code;
-
-    if (r->status < 400) {
-        ap_remove_output_filter(f);
-        return ap_pass_brigade(f->next, bb);
-    }
-    /* drop httpd's HTML, in this and any later brigade */
-    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);) {
-        apr_bucket *next = APR_BUCKET_NEXT(e);
-        if (!APR_BUCKET_IS_METADATA(e)) {
-            apr_bucket_delete(e);
-        }
-        e = next;
-    }
-    if (f->ctx) {
-        return ap_pass_brigade(f->next, bb);
-    }
-    f->ctx = f;
-    code = apr_table_get(r->notes, LCRM_NOTE_PROBLEM_CODE);
-    p = code ? lcrm_problem_find(code) : NULL;
-    if (!p || p->status != r->status) {
-        code = code_for_status(r->status);
-    }
-    body = lcrm_problem_json(r, code);
-    ap_set_content_type(r, "application/problem+json");
-    apr_table_unset(r->headers_out, "Content-Length");
-    APR_BRIGADE_INSERT_HEAD(bb, apr_bucket_immortal_create(
-                                    body, strlen(body), bb->bucket_alloc));
-    return ap_pass_brigade(f->next, bb);
-}
-
-void lcrm_authn_insert_error_filter(request_rec *r)
-{
-    /* TRACE is refused by httpd itself (TraceEnable off) before any
-     * location is known: answer it as a problem too */
-    if (apr_table_get(r->notes, LCRM_NOTE_PROBLEM)
-        || (r->handler && !strncmp(r->handler, "leadcrm-", 8))
-        || r->method_number == M_TRACE) {
-        ap_add_output_filter("LEADCRM_PROBLEM", NULL, r, r->connection);
-    }
-}
-
-void lcrm_authn_register_filters(void)
-{
-    ap_register_output_filter("LEADCRM_PROBLEM", problem_error_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
 }

@@ -4,8 +4,8 @@
  * is live and its user active; the role comes from the database, so
  * logout, deactivation, deletion and demotion take effect at once.
  * The result is cached per request.  Also the check_authn hook for
- * `AuthType Bearer` locations and the insert_error_filter that turns
- * httpd's own error pages on those locations into problem+json.
+ * `AuthType Bearer` locations (whose errors lcrm_http's error filter
+ * turns into problem+json).
  */
 #ifndef LCRM_AUTHN_H
 #define LCRM_AUTHN_H
@@ -29,10 +29,6 @@ const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller);
 
 /* check_authn hook for AuthType Bearer. */
 int lcrm_authn_check(request_rec *r);
-
-/* insert_error_filter hook and the filter it inserts. */
-void lcrm_authn_insert_error_filter(request_rec *r);
-void lcrm_authn_register_filters(void);
 
 /* Notes that later phases read. */
 #define LCRM_NOTE_USER "leadcrm-user"

@@ -79,6 +79,7 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(bcrypt_cost);
     MERGE_PTR(cookie_name);
     MERGE_NUM(cookie_secure);
+    MERGE_PTR(cookie_prefix);
     m->hours_set = add->hours_set || base->hours_set;
     m->hours = add->hours_set ? add->hours : base->hours;
     MERGE_PTR(time_zone);
@@ -173,6 +174,21 @@ const char *lcrm_conf_cookie_name(const lcrm_server_conf_t *sc)
 int lcrm_conf_cookie_secure(const lcrm_server_conf_t *sc)
 {
     return sc->cookie_secure != LCRM_UNSET ? sc->cookie_secure : 1;
+}
+
+const char *lcrm_conf_cookie_prefix(const lcrm_server_conf_t *sc)
+{
+    if (sc->cookie_prefix) {
+        return sc->cookie_prefix;
+    }
+    return lcrm_conf_cookie_secure(sc) ? "__Secure-" : "";
+}
+
+const char *lcrm_conf_cookie_full_name(apr_pool_t *p,
+                                       const lcrm_server_conf_t *sc)
+{
+    return apr_pstrcat(p, lcrm_conf_cookie_prefix(sc),
+                       lcrm_conf_cookie_name(sc), NULL);
 }
 
 const lcrm_hours_t *lcrm_conf_hours(const lcrm_server_conf_t *sc)
@@ -372,6 +388,20 @@ static const char *set_cookie_secure(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+static const char *set_cookie_prefix(cmd_parms *cmd, void *dc, const char *v)
+{
+    if (!strcmp(v, "__Secure-") || !strcmp(v, "__Host-")) {
+        cmd_sconf(cmd)->cookie_prefix = v;
+    }
+    else if (!strcmp(v, "none")) {
+        cmd_sconf(cmd)->cookie_prefix = "";
+    }
+    else {
+        return bad(cmd, "must be __Secure-, __Host- or none");
+    }
+    return NULL;
+}
+
 /* An origin is scheme://host[:port] with nothing after it. */
 static const char *check_origin(cmd_parms *cmd, const char *o)
 {
@@ -402,8 +432,14 @@ static const char *check_origin(cmd_parms *cmd, const char *o)
 static const char *add_cors_origin(cmd_parms *cmd, void *dcv, const char *o)
 {
     lcrm_dir_conf_t *dc = dcv;
-    const char *err = check_origin(cmd, o);
-    if (err) {
+    const char *err;
+
+    /* "none": no origin here, whatever an enclosing section allows */
+    if (!strcmp(o, "none")) {
+        dc->cors_origins = apr_array_make(cmd->pool, 1, sizeof(const char *));
+        return NULL;
+    }
+    if ((err = check_origin(cmd, o))) {
         return err;
     }
     if (!dc->cors_origins) {
@@ -497,8 +533,11 @@ const command_rec lcrm_directives[] = {
                   "name of the refresh cookie"),
     AP_INIT_FLAG("LeadCRMCookieSecure", set_cookie_secure, NULL, RSRC_CONF,
                  "On: refresh cookie carries Secure (Off for plain-HTTP dev)"),
+    AP_INIT_TAKE1("LeadCRMCookiePrefix", set_cookie_prefix, NULL, RSRC_CONF,
+                  "__Secure- (default with Secure), __Host- (implies "
+                  "Path=/) or none"),
     AP_INIT_ITERATE("LeadCRMCORSOrigin", add_cors_origin, NULL, OR_ALL,
-                    "exact origins allowed for CORS with credentials"),
+                    "exact origins allowed for CORS with credentials, or none"),
     AP_INIT_TAKE1("LeadCRMMaxBodySize", set_max_body, NULL, OR_ALL,
                   "request body limit (e.g. 64k)"),
     AP_INIT_TAKE2("LeadCRMBusinessHours", set_hours, NULL, RSRC_CONF,
@@ -540,6 +579,11 @@ static const char *server_problem(apr_pool_t *p, const lcrm_server_conf_t *sc)
         return "LeadCRMRefreshTokenTTL must be longer than "
                "LeadCRMAccessTokenTTL";
     }
+    if (*lcrm_conf_cookie_prefix(sc) && !lcrm_conf_cookie_secure(sc)) {
+        return "LeadCRMCookiePrefix __Secure- or __Host- needs "
+               "LeadCRMCookieSecure On (browsers drop such cookies "
+               "without Secure); use LeadCRMCookiePrefix none";
+    }
     if (lcrm_conf_booking_notice(sc) >= lcrm_conf_booking_horizon(sc)) {
         return "LeadCRMBookingNotice must be shorter than "
                "LeadCRMBookingHorizon";
@@ -565,8 +609,6 @@ int lcrm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
 int lcrm_config_post(apr_pool_t *pconf, server_rec *s)
 {
-    const char *dummy = NULL;
-
     for (; s; s = s->next) {
         lcrm_server_conf_t *sc = ap_get_module_config(s->module_config,
                                                       &leadcrm_module);
@@ -581,16 +623,15 @@ int lcrm_config_post(apr_pool_t *pconf, server_rec *s)
         sc->token.leeway = sc->leeway != LCRM_UNSET ? sc->leeway
                                                     : DEFAULT_LEEWAY;
         sc->started = apr_time_now();
-        if (!dummy) {
-            rv = lcrm_password_dummy_hash(pconf, lcrm_conf_bcrypt_cost(sc),
-                                          &dummy);
-            if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00003)
-                             "cannot create the dummy password hash");
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
+        /* per server, at that server's cost: unknown emails then cost
+         * what known ones do, whatever each virtual host configures */
+        rv = lcrm_password_dummy_hash(pconf, lcrm_conf_bcrypt_cost(sc),
+                                      &sc->dummy_hash);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00003)
+                         "cannot create the dummy password hash");
+            return HTTP_INTERNAL_SERVER_ERROR;
         }
-        sc->dummy_hash = dummy;
     }
     return OK;
 }

@@ -34,6 +34,7 @@ typedef struct {
     int bcrypt_cost;
     const char *cookie_name;
     int cookie_secure;
+    const char *cookie_prefix;  /* H2 (issue 10.12): NULL = by Secure */
     int hours_set;
     lcrm_hours_t hours;
     const char *time_zone;
@@ -81,6 +82,11 @@ apr_int64_t lcrm_conf_refresh_grace(const lcrm_server_conf_t *sc);
 int lcrm_conf_bcrypt_cost(const lcrm_server_conf_t *sc);
 const char *lcrm_conf_cookie_name(const lcrm_server_conf_t *sc);
 int lcrm_conf_cookie_secure(const lcrm_server_conf_t *sc);
+/* "__Secure-", "__Host-" or "" (default: __Secure- when Secure is on). */
+const char *lcrm_conf_cookie_prefix(const lcrm_server_conf_t *sc);
+/* The refresh cookie's name as sent: prefix + LeadCRMCookieName. */
+const char *lcrm_conf_cookie_full_name(apr_pool_t *p,
+                                       const lcrm_server_conf_t *sc);
 const lcrm_hours_t *lcrm_conf_hours(const lcrm_server_conf_t *sc);
 const char *lcrm_conf_time_zone(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_notice(const lcrm_server_conf_t *sc);

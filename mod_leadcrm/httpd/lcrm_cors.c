@@ -8,17 +8,19 @@
  *
  * Only an exact configured origin is echoed, with credentials allowed;
  * never "*", never "null".  Other origins get no CORS headers at all.
+ *
+ * Preflights are answered here, by the module, on CORS locations and on
+ * every AuthType Bearer location (authentication lets them through
+ * without credentials, so they must never reach the protected handler).
+ * The origin rule of the cookie endpoints lives here too.
  */
+#include "lcrm_cors.h"
 #include "lcrm_config.h"
 #include "lcrm_private.h"
 
 #include <apr_strings.h>
 #include <http_protocol.h>
 #include <http_request.h>
-
-int lcrm_cors_header_parser(request_rec *r);
-int lcrm_cors_fixups(request_rec *r);
-int lcrm_cors_preflight_handler(request_rec *r);
 
 #define PREFLIGHT_HANDLER "leadcrm-preflight"
 
@@ -27,10 +29,31 @@ int lcrm_cors_preflight_handler(request_rec *r);
 #define ALLOW_METHODS "GET, POST, PUT, PATCH, DELETE"
 #define ALLOW_HEADERS "Authorization, Content-Type"
 
-static int is_preflight(const request_rec *r)
+int lcrm_cors_is_preflight(const request_rec *r)
 {
     return r->method_number == M_OPTIONS
+           && apr_table_get(r->headers_in, "Origin")
            && apr_table_get(r->headers_in, "Access-Control-Request-Method");
+}
+
+static int has_origins(const lcrm_dir_conf_t *dc)
+{
+    return dc->cors_origins && dc->cors_origins->nelts > 0;
+}
+
+int lcrm_cors_foreign_origin(request_rec *r)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    if (!origin) {
+        return 0;
+    }
+    if (host && !strcasecmp(origin, apr_pstrcat(r->pool, ap_http_scheme(r),
+                                                 "://", host, NULL))) {
+        return 0;
+    }
+    return !lcrm_conf_origin_allowed(lcrm_dconf(r), origin);
 }
 
 int lcrm_cors_header_parser(request_rec *r)
@@ -38,7 +61,7 @@ int lcrm_cors_header_parser(request_rec *r)
     const lcrm_dir_conf_t *dc = lcrm_dconf(r);
     const char *origin;
 
-    if (!dc->cors_origins || r->main) {
+    if (!has_origins(dc) || r->main) {
         return DECLINED;
     }
     apr_table_mergen(r->err_headers_out, "Vary", "Origin");
@@ -55,16 +78,21 @@ int lcrm_cors_header_parser(request_rec *r)
 }
 
 /*
- * A preflight goes to our own tiny handler (set here, after the type
- * checker has applied SetHandler), so it runs the normal handler path and
- * gets mod_headers' headers like any other response.
+ * A preflight goes to our own tiny handler (set here, last, after the
+ * type checker has applied SetHandler and other modules' fixups chose
+ * theirs), so it runs the normal handler path and gets mod_headers'
+ * headers like any other response.  On an AuthType Bearer location this
+ * is unconditional: the preflight passed authentication unauthenticated
+ * and must never reach the location's own handler (a proxied back end,
+ * static files...).
  */
 int lcrm_cors_fixups(request_rec *r)
 {
-    const lcrm_dir_conf_t *dc = lcrm_dconf(r);
-
-    if (dc->cors_origins && !r->main && is_preflight(r)
-        && apr_table_get(r->headers_in, "Origin")) {
+    if (r->main || !lcrm_cors_is_preflight(r)) {
+        return DECLINED;
+    }
+    if (has_origins(lcrm_dconf(r))
+        || apr_table_get(r->notes, LCRM_NOTE_PREFLIGHT)) {
         r->handler = PREFLIGHT_HANDLER;
     }
     return DECLINED;

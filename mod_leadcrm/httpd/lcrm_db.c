@@ -22,6 +22,7 @@ struct lcrm_db {
     request_rec *r;
     ap_dbd_t *dbd;
     int tried;
+    const char *why;    /* the last failure: primary message + SQLSTATE */
 };
 
 void lcrm_db_retrieve_fns(void)
@@ -110,33 +111,80 @@ static const char *to_pg_sql(apr_pool_t *p, const char *sql)
     return out;
 }
 
-typedef enum { RUN_OK, RUN_RETRY, RUN_SQL_ERROR, RUN_DOWN } run_state_e;
+typedef enum { RUN_OK, RUN_RETRY, RUN_SQL_ERROR, RUN_DOWN, RUN_LOST }
+    run_state_e;
 
 /*
- * Classifies a failed result.  A broken connection is reset by the driver
- * (after a PostgreSQL restart every server-side statement is gone, so the
- * set is forgotten: PITFALLS.md) and the statement retried once; a
- * statement missing on the server (26000) is re-prepared and retried;
- * operator intervention (57xxx: statement timeout, shutdown) is 503.
+ * The failure's primary message and SQLSTATE only: libpq's full message
+ * (PQerrorMessage) carries DETAIL lines with row values (emails, hashes)
+ * and is never logged.
  */
-static run_state_e classify(lcrm_db_t *db, PGconn *conn, PGresult *res)
+static const char *failure_text(apr_pool_t *p, PGconn *conn, PGresult *res)
+{
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                          : NULL;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+                            : NULL;
+
+    if (!msg) {
+        /* a connection-level failure: libpq's own words, first line */
+        const char *m = PQerrorMessage(conn);
+        msg = apr_pstrmemdup(p, m, strcspn(m, "\n"));
+    }
+    return apr_psprintf(p, "%s (SQLSTATE %s)", msg,
+                        state ? state : "none");
+}
+
+/*
+ * Makes sure the connection is usable before a statement is sent: input
+ * that arrived while it sat in the pool (a FATAL from a terminated
+ * backend, end of file) is consumed, and a connection known to be bad is
+ * reset now, when retrying is still safe.  Every server-side statement is
+ * gone after a reset (PITFALLS.md), so the set is forgotten.
+ */
+static int ready(lcrm_db_t *db, PGconn *conn)
+{
+    ap_dbd_t *dbd = db->dbd;
+
+    if (PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK) {
+        return 1;
+    }
+    apr_hash_clear(prepared_set(dbd));
+    if (apr_dbd_check_conn(dbd->driver, db->r->pool, dbd->handle)
+        == APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, db->r, LCRM_LOGNO(01202)
+                      "pooled database connection was broken; reset before"
+                      " sending");
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Classifies a failed result.  sent says whether the statement itself
+ * went to the server (PQexecPrepared), as opposed to its PREPARE only.
+ * A statement missing on the server (26000) was not executed: it is
+ * re-prepared and retried.  A connection lost after sending is never
+ * retried, because a write may have committed (a retry would insert a
+ * second lead, see its own booking as slot_taken, or rotate a refresh
+ * token twice): the connection is reset for the next request and this
+ * one answers 503.  Operator intervention (57xxx: statement timeout,
+ * shutdown) is 503 too.
+ */
+static run_state_e classify(lcrm_db_t *db, PGconn *conn, PGresult *res,
+                            int sent)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     ap_dbd_t *dbd = db->dbd;
 
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, db->r, LCRM_LOGNO(00102)
-                  "statement failed: %s (%s)", PQerrorMessage(conn),
-                  state ? state : "no SQLSTATE");
+    db->why = failure_text(db->r->pool, conn, res);
     if (PQstatus(conn) != CONNECTION_OK) {
         apr_hash_clear(prepared_set(dbd));
         if (apr_dbd_check_conn(dbd->driver, db->r->pool, dbd->handle)
-            == APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, db->r,
-                          LCRM_LOGNO(00103) "database connection was reset;"
-                          " retrying once");
-            return RUN_RETRY;
+            != APR_SUCCESS) {
+            return RUN_DOWN;
         }
-        return RUN_DOWN;
+        return sent ? RUN_LOST : RUN_RETRY;
     }
     if (state && !strcmp(state, "26000")) {
         apr_hash_clear(prepared_set(dbd));
@@ -185,24 +233,34 @@ static void copy_rows(request_rec *r, PGresult *res, apr_array_header_t *rows)
     }
 }
 
+/* The one log line of a failed statement; the caller answers quietly. */
 static lcrm_db_rc_e failure(lcrm_db_t *db, run_state_e how)
 {
+    if (how == RUN_LOST) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, LCRM_LOGNO(01203)
+                      "database connection lost after the statement was "
+                      "sent; not retried (it may have committed): %s",
+                      db->why);
+        return LCRM_DB_UNAVAILABLE;
+    }
     if (how == RUN_DOWN) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, LCRM_LOGNO(00104)
                       "database unavailable (connection lost, shutdown or "
-                      "statement timeout)");
+                      "statement timeout): %s", db->why ? db->why : "-");
         return LCRM_DB_UNAVAILABLE;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, LCRM_LOGNO(00105)
-                  "database statement failed (LogLevel leadcrm:debug shows "
-                  "the driver message)");
+                  "database statement failed: %s", db->why ? db->why : "-");
     return LCRM_DB_ERROR;
 }
 
 /*
  * Runs one statement as a server-side prepared statement of this
- * connection (parsed and planned once per connection, not per request),
- * with the single retry after a reset.  rows may be NULL.
+ * connection (parsed and planned once per connection, not per request).
+ * Retried once only when it was not executed: a connection found broken
+ * before sending is reset first, a PREPARE that failed on a broken
+ * connection or a statement the server lost (26000) is prepared again.
+ * rows may be NULL.
  */
 static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
                         const char *const *args, apr_array_header_t *rows,
@@ -218,9 +276,16 @@ static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
         return LCRM_DB_UNAVAILABLE;
     }
     for (attempt = 0; attempt < 2; attempt++) {
-        PGresult *res = ensure_prepared(dbd, conn, db->r->pool, name, sql,
-                                        nargs);
-        if (!res) {
+        PGresult *res;
+        int sent = 0;
+
+        if (!ready(db, conn)) {
+            db->why = failure_text(db->r->pool, conn, NULL);
+            return failure(db, RUN_DOWN);
+        }
+        if (!(res = ensure_prepared(dbd, conn, db->r->pool, name, sql,
+                                    nargs))) {
+            sent = 1;
             res = PQexecPrepared(conn, name, nargs, args, NULL, NULL, 0);
         }
         if (res && (PQresultStatus(res) == PGRES_TUPLES_OK
@@ -234,7 +299,7 @@ static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
             PQclear(res);
             return LCRM_DB_OK;
         }
-        how = classify(db, conn, res);
+        how = classify(db, conn, res, sent);
         PQclear(res);
         if (how != RUN_RETRY) {
             break;

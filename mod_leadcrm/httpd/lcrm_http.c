@@ -2,24 +2,23 @@
  * lcrm_http: bodies and responses (see lcrm_http.h).
  */
 #include "lcrm_http.h"
+#include "lcrm_authn.h"
+#include "lcrm_cors.h"
 #include "lcrm_private.h"
 #include "lcrm_fields.h"
 #include "lcrm_json.h"
 #include "lcrm_problem.h"
 
 #include <apr_strings.h>
+#include <ap_expr.h>
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <util_filter.h>
 
 const char *lcrm_request_id(const request_rec *r)
 {
     return apr_table_get(r->subprocess_env, "UNIQUE_ID");
-}
-
-const char *lcrm_log_id(const request_rec *r)
-{
-    const char *id = lcrm_request_id(r);
-    return id ? id : "-";
 }
 
 const char *lcrm_client_ip(const request_rec *r)
@@ -137,6 +136,16 @@ int lcrm_problem(request_rec *r, const char *code, const char *detail)
     return lcrm_problem_fields(r, code, detail, NULL);
 }
 
+int lcrm_problem_logged(request_rec *r, const char *code, const char *detail)
+{
+    const lcrm_problem_t *p = lcrm_problem_find(code);
+
+    if (!p) {
+        p = lcrm_problem_find("internal_error");
+    }
+    return lcrm_respond_obj(r, p->status, problem_object(r, p, detail, NULL));
+}
+
 /* application/json, optionally with charset=utf-8; nothing else. */
 static int is_json_type(const char *ct)
 {
@@ -174,20 +183,31 @@ static int set_problem(lcrm_problem_info_t *p, const char *code,
     return 1;
 }
 
-/* Reads the whole body up to limit bytes into pool memory. */
+/*
+ * Reads the whole body up to limit bytes into pool memory.  The buffer is
+ * sized from Content-Length, or starts small and doubles for a chunked
+ * body: never LeadCRMMaxBodySize per request.  httpd's own refusal
+ * (LimitRequestBody) is a 413 like ours.
+ */
 static int read_body(request_rec *r, apr_int64_t limit, char **buf,
                      apr_size_t *len, lcrm_problem_info_t *p)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_size_t cap = (apr_size_t)limit + 1, got = 0;
+    apr_size_t cap, got = 0;
     long n;
+    int rc;
 
     if (cl && apr_atoi64(cl) > limit) {
         return set_problem(p, "payload_too_large", "request body too large");
     }
-    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
-        return set_problem(p, "bad_request", "request body cannot be read");
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+                   ? set_problem(p, "payload_too_large",
+                                 "request body too large")
+                   : set_problem(p, "bad_request",
+                                 "request body cannot be read");
     }
+    cap = r->read_chunked ? 1024 : (apr_size_t)r->remaining + 1;
     *buf = apr_palloc(r->pool, cap + 1);
     if (ap_should_client_block(r)) {
         while ((n = ap_get_client_block(r, *buf + got, cap - got)) > 0) {
@@ -195,6 +215,12 @@ static int read_body(request_rec *r, apr_int64_t limit, char **buf,
             if (got > (apr_size_t)limit) {
                 return set_problem(p, "payload_too_large",
                                    "request body too large");
+            }
+            if (got == cap) {
+                char *bigger = apr_palloc(r->pool, 2 * cap + 1);
+                memcpy(bigger, *buf, got);
+                *buf = bigger;
+                cap *= 2;
             }
         }
         if (n < 0) {
@@ -239,4 +265,146 @@ int lcrm_expect_no_body(request_rec *r, lcrm_problem_info_t *p)
         return set_problem(p, "bad_request", "this endpoint takes no body");
     }
     return 0;
+}
+
+/* ---- httpd's own errors on the module's locations as problem+json ------ */
+
+static const char *code_for_status(int status)
+{
+    switch (status) {
+    case HTTP_BAD_REQUEST: return "bad_request";
+    case HTTP_UNAUTHORIZED: return "unauthorized";
+    case HTTP_FORBIDDEN: return "forbidden";
+    case HTTP_NOT_FOUND: return "not_found";
+    case HTTP_METHOD_NOT_ALLOWED: return "method_not_allowed";
+    case HTTP_REQUEST_TIME_OUT: return "request_timeout";
+    case HTTP_REQUEST_ENTITY_TOO_LARGE: return "payload_too_large";
+    case HTTP_REQUEST_URI_TOO_LARGE: return "uri_too_long";
+    case HTTP_UNSUPPORTED_MEDIA_TYPE: return "unsupported_media_type";
+    case HTTP_TOO_MANY_REQUESTS: return "rate_limited";
+    case HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE: return "header_too_large";
+    case HTTP_SERVICE_UNAVAILABLE: return "service_unavailable";
+    default: return NULL;
+    }
+}
+
+/* Replaces httpd's HTML error body with problem+json. */
+static apr_status_t problem_error_filter(ap_filter_t *f,
+                                         apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    const lcrm_problem_t *p;
+    apr_bucket *e;
+    const char *body, *code;
+
+    if (r->status < 400) {
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
+    /* drop httpd's HTML, in this and any later brigade */
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);) {
+        apr_bucket *next = APR_BUCKET_NEXT(e);
+        if (!APR_BUCKET_IS_METADATA(e)) {
+            apr_bucket_delete(e);
+        }
+        e = next;
+    }
+    if (f->ctx) {
+        return ap_pass_brigade(f->next, bb);
+    }
+    f->ctx = f;
+    code = apr_table_get(r->notes, LCRM_NOTE_PROBLEM_CODE);
+    p = code ? lcrm_problem_find(code) : NULL;
+    if (!p || p->status != r->status) {
+        code = code_for_status(r->status);
+    }
+    if (!code) {
+        /* a status without a code of its own (411, 501...) */
+        code = r->status < 500 ? "bad_request" : "internal_error";
+    }
+    body = lcrm_problem_json(r, code);
+    ap_set_content_type(r, "application/problem+json");
+    apr_table_unset(r->headers_out, "Content-Length");
+    /* a pool bucket: it copies itself if it outlives the request pool */
+    APR_BRIGADE_INSERT_HEAD(bb, apr_bucket_pool_create(
+                                    body, strlen(body), r->pool,
+                                    bb->bucket_alloc));
+    return ap_pass_brigade(f->next, bb);
+}
+
+static int is_module_handler(const char *h)
+{
+    return h && !strncmp(h, "leadcrm-", 8);
+}
+
+/*
+ * The path of a request the core refused before the URI was taken apart
+ * (an over-long request line): from the request line itself, up to the
+ * query or the cut.
+ */
+static const char *request_path(request_rec *r)
+{
+    const char *t = r->the_request, *sp;
+
+    if (r->uri && *r->uri == '/') {
+        return r->uri;
+    }
+    if (!t || !(sp = strchr(t, ' '))) {
+        return NULL;
+    }
+    sp++;
+    if (*sp != '/') {
+        return NULL;
+    }
+    return apr_pstrmemdup(r->pool, sp, strcspn(sp, " ?"));
+}
+
+/*
+ * An error the core raised before the location walk (no handler chosen
+ * yet): walks the locations for the request's path now, so the error is
+ * ours when that location is the module's (SetHandler leadcrm-* or
+ * AuthType Bearer); the location's own headers and CORS then apply as
+ * for any other response.
+ */
+static int core_error_on_module_location(request_rec *r)
+{
+    const char *path = request_path(r), *handler = NULL, *err = NULL;
+    const char *type;
+    core_dir_config *d;
+    char *saved = r->uri;
+
+    if (r->handler || !path || r->main) {
+        return 0;
+    }
+    r->uri = (char *)path;
+    ap_location_walk(r);
+    r->uri = saved;
+    d = ap_get_core_module_config(r->per_dir_config);
+    if (d->expr_handler) {
+        handler = ap_expr_str_exec(r, d->expr_handler, &err);
+    }
+    type = ap_auth_type(r);
+    if ((err || !is_module_handler(handler))
+        && !(type && !strcasecmp(type, "Bearer"))) {
+        return 0;
+    }
+    lcrm_cors_header_parser(r);
+    return 1;
+}
+
+void lcrm_http_insert_error_filter(request_rec *r)
+{
+    /* TRACE is refused by httpd itself (TraceEnable off) before any
+     * location is known: answer it as a problem too */
+    if (apr_table_get(r->notes, LCRM_NOTE_PROBLEM)
+        || is_module_handler(r->handler) || r->method_number == M_TRACE
+        || core_error_on_module_location(r)) {
+        ap_add_output_filter("LEADCRM_PROBLEM", NULL, r, r->connection);
+    }
+}
+
+void lcrm_http_register_filters(void)
+{
+    ap_register_output_filter("LEADCRM_PROBLEM", problem_error_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
 }

@@ -28,6 +28,12 @@ int lcrm_problem(request_rec *r, const char *code, const char *detail);
  */
 const char *lcrm_problem_json(request_rec *r, const char *code);
 
+/*
+ * Like lcrm_problem, for a failure already logged where it happened (one
+ * ERR line per failure): writes the response and logs nothing.
+ */
+int lcrm_problem_logged(request_rec *r, const char *code, const char *detail);
+
 /* Same, with a list of field errors. */
 int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
                         apr_array_header_t *errors);
@@ -54,11 +60,20 @@ int lcrm_read_json(request_rec *r, apr_int64_t limit, json_object **out,
 /* Drains and refuses any body on a body-less route (400 when present). */
 int lcrm_expect_no_body(request_rec *r, lcrm_problem_info_t *p);
 
+/*
+ * insert_error_filter hook: every error httpd itself answers on the
+ * module's locations (those with a leadcrm-* handler or AuthType Bearer,
+ * including errors raised by the core before any location was looked up:
+ * a %2F in the path, a bad header, an over-long request line or header)
+ * becomes problem+json, with the location's headers and CORS.
+ */
+void lcrm_http_insert_error_filter(request_rec *r);
+
+/* Registers the filter that hook inserts. */
+void lcrm_http_register_filters(void);
+
 /* The request id (mod_unique_id), or NULL. */
 const char *lcrm_request_id(const request_rec *r);
-
-/* For log lines: the request id, or "-". */
-const char *lcrm_log_id(const request_rec *r);
 
 /* For log lines: the client address (mod_remoteip-aware), or "-". */
 const char *lcrm_client_ip(const request_rec *r);

@@ -19,11 +19,12 @@ static const char *const no_query[] = {NULL};
 
 int lcrm_ctx_db_problem(lcrm_ctx_t *ctx, int db_rc)
 {
+    /* lcrm_db logged the failure (one ERR line per failure) */
     if (db_rc == LCRM_DB_UNAVAILABLE) {
-        return lcrm_problem(ctx->r, "service_unavailable",
-                            "database unavailable");
+        return lcrm_problem_logged(ctx->r, "service_unavailable",
+                                   "database unavailable");
     }
-    return lcrm_problem(ctx->r, "internal_error", NULL);
+    return lcrm_problem_logged(ctx->r, "internal_error", NULL);
 }
 
 int lcrm_ctx_invalid(lcrm_ctx_t *ctx, apr_array_header_t *errors)

@@ -8,7 +8,7 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use LeadCRM::Test;
 
-plan tests => 17;
+plan tests => 23;
 
 my $path = '/static-admin/secret.txt';
 my ($res, $j) = api(GET => $path);
@@ -40,6 +40,24 @@ ok $res->code != 401 && $res->code != 403;
 ($res) = api(OPTIONS => $path);
 ok $res->code == 401;
 
+# issue 10.11: with no CORS origin on the location, an unauthenticated
+# preflight is still answered by the module (204, no grants), and the
+# protected handler (here httpd's static-file handler, which would answer
+# OPTIONS 200 with Allow) never runs
+($res) = api(OPTIONS => '/static-plain/secret.txt', headers => {
+    Origin => 'https://app.example.com',
+    'Access-Control-Request-Method' => 'GET' });
+ok($res->code == 204 && !defined $res->header('Allow')
+   && ($res->content // '') eq '');
+# no CORS grant (no origin configured there)
+ok(!defined $res->header('Access-Control-Allow-Origin')
+   && !defined $res->header('Access-Control-Allow-Methods'));
+($res) = api(GET => '/static-plain/secret.txt');
+ok problem_ok($res, 401, 'unauthorized');
+($res) = api(OPTIONS => '/static-plain/secret.txt',
+             headers => { Origin => 'https://app.example.com' });
+ok $res->code == 401;   # not a preflight: authenticated as usual
+
 # access log carries the user id note; error log carries no secrets
 my $logs = Apache::Test::vars('t_logs');
 my $password = 'Sup3r secret passphrase!';
@@ -64,7 +82,7 @@ ok $access =~ /\Q$lu->{id}\E "GET \/auth\/profile/;
 # levels that dump headers, which no production LogLevel does)
 my $errors = join '', grep { /LCRM\d{5}/ } split /^/m,
     slurp_until("$logs/error_log", qr/login failed for \Q$lu->{id}\E/);
-ok $errors =~ /\] login failed for \Q$lu->{id}\E from 127\.0\.0\.1/;
+ok $errors =~ /LCRM00502: login failed for \Q$lu->{id}\E from 127\.0\.0\.1/;
 ok index($errors, $password) < 0;
 ok index($errors, $lu->{token}) < 0 && index($errors, $lu->{refresh}) < 0;
 my $hash = db("SELECT password_hash FROM users WHERE id = :'p1'", $lu->{id});
@@ -81,4 +99,12 @@ ok index($errors, $hash) < 0 && index($access, $lu->{token}) < 0;
     ok defined $mine && $mine =~ /"id":"[A-Za-z0-9\@_-]{20,}"/ && $mine =~ /"status":200/;
     # module error-log lines carry the request id
     ok $errors =~ /\[req [A-Za-z0-9\@_-]{20,}\] LCRM00502: /;
+}
+# issue 10.21 / 16.8: each error line carries one id: module lines do not
+# repeat the id ErrorLogFormat prints, and lines without a request drop the
+# whole "[client ...]" / "[req ...]" fields (never "[client [req")
+{
+    my $all = do { local (@ARGV, $/) = ("$logs/error_log"); <> } // '';
+    ok $all !~ /\[req ([A-Za-z0-9\@_-]{20,})\] LCRM\d{5}: \[\1\]/;
+    ok index($all, '[client [req') < 0 && index($all, '[req ]') < 0;
 }

@@ -8,7 +8,7 @@ use LeadCRM::Test;
 use Digest::SHA qw(sha256_hex);
 use POSIX ();
 
-plan tests => 97;
+plan tests => 102;
 
 sub cookie_header { my ($res) = @_; join "\n", $res->header('Set-Cookie') }
 sub refresh_with { my ($c, %h) = @_;
@@ -281,3 +281,21 @@ db("INSERT INTO users (email, password_hash, name) VALUES (:'p1', :'p2', 'SHA')"
    $sha, '{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=');             # "password"
 ($res) = login($sha, 'password');
 ok problem_ok($res, 401, 'invalid_credentials');
+
+# ---- issue 10.13: a hash of another cost is rehashed at the configured one --
+{
+    my $pw = 'rehash me please';
+    my $u = make_user(password => $pw);
+    my $h4 = `htpasswd -nbB -C 4 x '$pw'`;
+    $h4 =~ s/^x://; $h4 =~ s/\s+\z//;
+    db("UPDATE users SET password_hash = :'p1' WHERE id = :'p2'", $h4, $u->{id});
+    my $hash = sub { db("SELECT password_hash FROM users WHERE id = :'p1'", $u->{id}) };
+    ok $hash->() =~ /^\$2y\$04\$/;
+    ($res) = login($u->{email}, 'wrong ' . $pw);
+    ok $res->code == 401 && $hash->() =~ /^\$2y\$04\$/;   # no rehash on failure
+    ($res) = login($u->{email}, $pw);
+    ok $res->code == 200;
+    ok $hash->() =~ /^\$2[aby]\$10\$/;                     # LeadCRMBcryptCost 10
+    ($res) = login($u->{email}, $pw);
+    ok $res->code == 200;                                  # the new hash verifies
+}

@@ -136,22 +136,35 @@ my $admin2 = make_user(role => 'SUPER_ADMIN');
     is($lead, lc($email) . '|WEBSITE|Zoë Client|-',
        'a WEBSITE lead was created from the booking');
 
-    # the same email again links the same lead (case-insensitively)
+    # issue 10.10: an anonymous booking never links an existing lead, so
+    # its leadId tells nothing about who is already a lead
     my $j2 = booked(email => uc $email);
-    is($j2->{leadId}, $j->{leadId}, 'second booking links the same lead');
-    is(dbv("SELECT count(*) FROM leads WHERE email = :'p1'", lc $email), 1,
-       'no second lead for the same email');
+    isnt($j2->{leadId}, $j->{leadId}, 'anonymous rebooking: a new lead');
+    is(dbv("SELECT count(*) FROM leads WHERE lower(email) = :'p1'", lc $email),
+       2, 'anonymous bookings never share a lead');
 
-    # an existing lead (created elsewhere) is linked by email
+    # an existing lead (created elsewhere) is linked by email for ADMIN+ only
     my $e3 = new_email();
     my $lead3 = dbv("INSERT INTO leads (name, email, source) VALUES"
                    . " ('Old Lead', :'p1', 'REFERRAL') RETURNING id", $e3);
-    is(booked(email => $e3)->{leadId}, $lead3, 'existing lead linked');
+    isnt(booked(email => $e3)->{leadId}, $lead3,
+         'anonymous: existing lead not revealed nor linked');
+    my $mine = booked(email => $e3, token => $user->{token})->{leadId};
+    isnt($mine, $lead3, "USER: someone else's lead not revealed nor linked");
+    is(booked(email => $e3, token => $user->{token})->{leadId}, $mine,
+       'USER: a lead the caller owns is linked again');
+    is(dbv("SELECT user_id FROM leads WHERE id = :'p1'", $mine // ''),
+       $user->{id}, 'USER: the lead linked is one the caller owns');
+    is(booked(email => $e3, token => $admin->{token})->{leadId}, $mine,
+       'ADMIN: the newest live lead with that email is linked');
+    is(dbv("SELECT count(*) FROM leads WHERE lower(email) = :'p1'", $e3), 3,
+       'leads: the old one, the anonymous one, the USER one (once)');
     # a deleted lead with that email is not linked
     my $e4 = new_email();
     my $dead = dbv("INSERT INTO leads (name, email, deleted_at) VALUES"
                   . " ('Gone', :'p1', now()) RETURNING id", $e4);
-    isnt(booked(email => $e4)->{leadId}, $dead, 'deleted lead not linked');
+    isnt(booked(email => $e4, token => $admin->{token})->{leadId}, $dead,
+         'deleted lead not linked');
 }
 
 {   # with a token: userId = caller; the new lead belongs to the caller

@@ -238,6 +238,21 @@ static void test_dummy_hash(void)
                     APR_EINVAL);
 }
 
+/* issue 10.13: the cost a login compares with the configured one */
+static void test_cost_of_hash(void)
+{
+    const char *h = NULL;
+
+    LCRM_ASSERT_INT(lcrm_password_dummy_hash(lcrm_test_pool, FAST_COST, &h),
+                    APR_SUCCESS);
+    LCRM_ASSERT_INT(lcrm_password_cost(h), FAST_COST);
+    LCRM_ASSERT_INT(lcrm_password_cost(
+        "$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"), 12);
+    LCRM_ASSERT_INT(lcrm_password_cost("$apr1$abc$def"), -1);
+    LCRM_ASSERT_INT(lcrm_password_cost(""), -1);
+    LCRM_ASSERT_INT(lcrm_password_cost(NULL), -1);
+}
+
 void lcrm_test_register_password(void)
 {
     CU_pSuite s = lcrm_test_suite("password");
@@ -247,4 +262,5 @@ void lcrm_test_register_password(void)
     LCRM_TEST(s, test_no_truncation_no_nul);
     LCRM_TEST(s, test_foreign_vectors);
     LCRM_TEST(s, test_dummy_hash);
+    LCRM_TEST(s, test_cost_of_hash);
 }
