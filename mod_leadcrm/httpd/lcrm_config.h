@@ -38,6 +38,7 @@ typedef struct {
     apr_int64_t booking_horizon;
     apr_int64_t rl_slots;
     const char *rl_store;       /* memcached servers, NULL = shm */
+    apr_int64_t rl_v6prefix;    /* IPv6 client grouping, bits */
     /* filled at post_config, read-only afterwards */
     lcrm_token_cfg_t token;
     const char *dummy_hash;
@@ -82,6 +83,13 @@ const lcrm_hours_t *lcrm_conf_hours(const lcrm_server_conf_t *sc);
 const char *lcrm_conf_time_zone(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_notice(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_horizon(const lcrm_server_conf_t *sc);
+
+/* The rate-limit rule of class cls for r's location (defaults applied). */
+lcrm_rl_rule_t lcrm_conf_rate_rule(const request_rec *r, lcrm_rl_class_e cls);
+
+/* post_config: hands the rate limiter its settings and keeps the limiter
+ * on every server record.  OK or HTTP_INTERNAL_SERVER_ERROR (logged). */
+int lcrm_config_limiter(apr_pool_t *pconf, server_rec *s);
 
 /* Non-zero when origin is in the directory's allow-list. */
 int lcrm_conf_origin_allowed(const lcrm_dir_conf_t *dc, const char *origin);
