@@ -87,23 +87,33 @@ static apr_status_t reachable(apr_memcache_t *mc, const char *key)
                                                 : APR_ECONNREFUSED;
 }
 
+/* Tries per operation: a connection error marks its server dead, and
+ * the next try goes to the next live server (apr_memcache's failover). */
+#define TRIES 10
+
 apr_status_t lcrm_limit_mc_get(apr_memcache_t *mc, apr_pool_t *p,
                                const char *key, apr_uint32_t *count)
 {
     char *val;
     apr_size_t len;
     apr_uint16_t flags;
-    apr_status_t rv = reachable(mc, key);
+    apr_status_t rv = APR_EGENERAL;
+    int tries;
 
     *count = 0;
-    if (rv == APR_SUCCESS) {
+    for (tries = 0; tries < TRIES; tries++) {
+        if ((rv = reachable(mc, key)) != APR_SUCCESS) {
+            return rv;
+        }
         rv = apr_memcache_getp(mc, p, key, &val, &len, &flags);
-    }
-    if (rv == APR_SUCCESS) {
-        *count = (apr_uint32_t)apr_atoi64(apr_pstrmemdup(p, val, len));
-    }
-    else if (rv == APR_NOTFOUND) {
-        rv = reachable(mc, key);
+        if (rv == APR_SUCCESS) {
+            *count = (apr_uint32_t)apr_atoi64(apr_pstrmemdup(p, val, len));
+            return rv;
+        }
+        if (rv == APR_NOTFOUND) {
+            /* absent, unless the server went away meanwhile */
+            return reachable(mc, key);
+        }
     }
     return rv;
 }
@@ -111,24 +121,27 @@ apr_status_t lcrm_limit_mc_get(apr_memcache_t *mc, apr_pool_t *p,
 apr_status_t lcrm_limit_mc_incr(apr_memcache_t *mc, const char *key,
                                 apr_uint32_t ttl, apr_uint32_t *count)
 {
-    apr_status_t rv = reachable(mc, key);
+    apr_status_t rv = APR_EGENERAL;
     int tries;
 
-    for (tries = 0; tries < 3 && rv == APR_SUCCESS; tries++) {
-        rv = apr_memcache_incr(mc, key, 1, count);
-        if (rv != APR_NOTFOUND) {
+    for (tries = 0; tries < TRIES; tries++) {
+        if ((rv = reachable(mc, key)) != APR_SUCCESS) {
             return rv;
         }
-        /* ADD never answers "not found": here that means no server */
-        rv = apr_memcache_add(mc, key, "1", 1, ttl, 0);
+        rv = apr_memcache_incr(mc, key, 1, count);
         if (rv == APR_SUCCESS) {
-            *count = 1;
             return rv;
         }
         if (rv == APR_NOTFOUND) {
-            return APR_ECONNREFUSED;
+            /* absent (or no server any more: ADD then says NOTFOUND too,
+             * never a real answer, and the next round sees it) */
+            rv = apr_memcache_add(mc, key, "1", 1, ttl, 0);
+            if (rv == APR_SUCCESS) {
+                *count = 1;
+                return rv;
+            }
+            /* APR_EEXIST: created meanwhile, INCR again */
         }
-        rv = rv == APR_EEXIST ? APR_SUCCESS : rv;
     }
     return rv == APR_SUCCESS ? APR_EGENERAL : rv;
 }
