@@ -514,6 +514,11 @@ lcrm_rl_rule_t lcrm_conf_rate_rule(const request_rec *r, lcrm_rl_class_e cls)
                                            : lcrm_limit_default_rule(cls);
 }
 
+struct lcrm_limiter *lcrm_conf_limiter(const server_rec *s)
+{
+    return lcrm_sconf(s)->limiter;
+}
+
 int lcrm_config_limiter(apr_pool_t *pconf, server_rec *s)
 {
     const lcrm_server_conf_t *main = lcrm_sconf(s);

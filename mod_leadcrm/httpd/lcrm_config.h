@@ -87,6 +87,9 @@ apr_int64_t lcrm_conf_booking_horizon(const lcrm_server_conf_t *sc);
 /* The rate-limit rule of class cls for r's location (defaults applied). */
 lcrm_rl_rule_t lcrm_conf_rate_rule(const request_rec *r, lcrm_rl_class_e cls);
 
+/* The rate limiter of server s (NULL before post_config or on failure). */
+struct lcrm_limiter *lcrm_conf_limiter(const server_rec *s);
+
 /* post_config: hands the rate limiter its settings and keeps the limiter
  * on every server record.  OK or HTTP_INTERNAL_SERVER_ERROR (logged). */
 int lcrm_config_limiter(apr_pool_t *pconf, server_rec *s);

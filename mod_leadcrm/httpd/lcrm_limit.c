@@ -170,7 +170,7 @@ struct lcrm_limiter *lcrm_limit_create(apr_pool_t *pconf, server_rec *s,
 
 void lcrm_limit_child_init(apr_pool_t *p, server_rec *s)
 {
-    struct lcrm_limiter *l = lcrm_sconf(s)->limiter;
+    struct lcrm_limiter *l = lcrm_conf_limiter(s);
     apr_status_t rv;
 
     if (!l) {
@@ -304,7 +304,7 @@ static apr_status_t count_mc(request_rec *r, struct lcrm_limiter *l,
 int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
                int consume, int headers)
 {
-    struct lcrm_limiter *l = lcrm_sconf(r->server)->limiter;
+    struct lcrm_limiter *l = lcrm_conf_limiter(r->server);
     lcrm_rl_rule_t rule = lcrm_conf_rate_rule(r, cls);
     lcrm_rl_spec_t spec;
     lcrm_rl_result_t res;
