@@ -72,7 +72,7 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "mod_dbd is not loaded; LoadModule dbd_module first");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (lcrm_limit_post_config(pconf, s) != OK
+    if (lcrm_config_limiter(pconf, s) != OK
         || metrics_post_config(pconf, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }

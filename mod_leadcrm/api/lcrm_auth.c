@@ -32,9 +32,13 @@
 static const char *const sql_register =
     "SELECT outcome, user_json, user_id, session_id, role FROM lcrm_register("
     "%s, %s, %s, %s, %s, %s, %s, CAST(%s AS integer), %s, %s)";
+/* always one row: the account (or NULLs) and the email in the form the
+ * database compares (lower() under the database's collation), which keys
+ * the failed-login limits of unknown emails */
 static const char *const sql_login_lookup =
-    "SELECT id, password_hash FROM users WHERE lower(email) = lower(%s)"
-    " AND deleted_at IS NULL AND is_active";
+    "SELECT u.id, u.password_hash, q.k FROM (SELECT lower(%s) AS k) q"
+    " LEFT JOIN users u ON lower(u.email) = q.k"
+    " AND u.deleted_at IS NULL AND u.is_active";
 /* only if unchanged meanwhile (a concurrent password change wins) */
 static const char *const sql_rehash =
     "UPDATE users SET password_hash = %s WHERE id = CAST(%s AS uuid)"
@@ -232,26 +236,43 @@ static void rehash(lcrm_ctx_t *ctx, const char *user_id,
     }
 }
 
-/* Spends one bcrypt verification; returns the user id on success. */
+/*
+ * Spends one bcrypt verification; returns 1 and the user id on success,
+ * 0 on a wrong password, 2 when the failed-login limits refuse (answer
+ * written), -rc on a database error.  The attempt is reserved against
+ * the limits (per account and address, per account) before hashing and
+ * given back when the password is right, so concurrent guesses cannot
+ * pass the limit; the account is the user id, or for an unknown email
+ * the form the database compares.
+ */
 static int check_credentials(lcrm_ctx_t *ctx, const char *email,
                              const char *password, const char **user_id)
 {
     request_rec *r = ctx->r;
     lcrm_row_t row;
-    const char *args[1];
+    const char *args[1], *account;
     lcrm_db_rc_e rc;
     int found;
 
     args[0] = email;
     rc = lcrm_db_row(lcrm_db(r), sql_login_lookup, 1, args, &row);
-    if (rc != LCRM_DB_OK && rc != LCRM_DB_NO_ROW) {
-        return -(int)rc;
+    if (rc != LCRM_DB_OK) {
+        return -(int)(rc == LCRM_DB_NO_ROW ? LCRM_DB_ERROR : rc);
     }
-    found = rc == LCRM_DB_OK;
+    found = row.cols[0] != NULL;
+    account = found ? apr_pstrcat(r->pool, "u:", row.cols[0], NULL)
+                    : apr_pstrcat(r->pool, "e:", row.cols[2], NULL);
+    if (lcrm_limit_login_reserve(r, account)) {
+        lcrm_metrics_event(r, LCRM_M_LOCKOUT);
+        lcrm_metrics_event(r, LCRM_M_RATE_LIMITED);
+        lcrm_problem(r, "rate_limited", "too many failed logins; retry later");
+        return 2;
+    }
     /* unknown accounts spend the same bcrypt time on a dummy hash */
     if (lcrm_password_verify(password, strlen(password),
                              found ? row.cols[1] : ctx->sc->dummy_hash)
             == APR_SUCCESS && found) {
+        lcrm_limit_login_release(r, account);
         *user_id = row.cols[0];
         rehash(ctx, row.cols[0], password, row.cols[1]);
         return 1;
@@ -274,19 +295,14 @@ static int auth_login(lcrm_ctx_t *ctx)
         return lcrm_ctx_invalid(ctx, f.errors);
     }
     email = lcrm_normalize_email(r->pool, f.values[0], strlen(f.values[0]));
-    /* decided before any password hashing; per (account, address) */
-    if (lcrm_limit(r, LCRM_RL_LOGIN_FAIL, email, 0, 0)) {
-        lcrm_metrics_event(r, LCRM_M_LOCKOUT);
-        lcrm_metrics_event(r, LCRM_M_RATE_LIMITED);
-        return lcrm_problem(r, "rate_limited",
-                            "too many failed logins; retry later");
-    }
     if ((ok = check_credentials(ctx, email, f.values[1], &user_id)) < 0) {
         return lcrm_ctx_db_problem(ctx, -ok);
     }
+    if (ok == 2) {
+        return OK;      /* refused by the failed-login limits */
+    }
     if (!ok) {
         lcrm_metrics_event(r, LCRM_M_LOGIN_FAILED);
-        lcrm_limit(r, LCRM_RL_LOGIN_FAIL, email, 1, 0);
         return lcrm_problem(r, "invalid_credentials",
                             "email or password is incorrect");
     }

@@ -82,7 +82,7 @@ static const char *const sql_update =
 static const char *const sql_delete =
     "SELECT lcrm_user_delete(CAST(%s AS uuid), CAST(%s AS uuid))";
 static const char *const sql_password_target =
-    "SELECT role, password_hash, email FROM users WHERE id = CAST(%s AS uuid)"
+    "SELECT role, password_hash, email, id FROM users WHERE id = CAST(%s AS uuid)"
     " AND deleted_at IS NULL";
 static const char *const sql_set_password =
     "SELECT lcrm_user_set_password(CAST(%s AS uuid), CAST(%s AS uuid),"
@@ -403,14 +403,14 @@ static int password_allowed(lcrm_ctx_t *ctx, const char *id, int self,
     else if (!self && ctx->caller->role <= lcrm_role_parse(row.cols[0])) {
         lcrm_problem(r, "forbidden", "not allowed for this user");
     }
-    /* wrong current passwords count like failed logins (per account and
-     * address), decided before any hashing */
-    else if (self && lcrm_limit(r, LCRM_RL_LOGIN_FAIL, row.cols[2], 0, 0)) {
+    /* wrong current passwords count like failed logins (same account
+     * key), reserved before any hashing */
+    else if (self && lcrm_limit_login_reserve(
+                         r, apr_pstrcat(r->pool, "u:", row.cols[3], NULL))) {
         lcrm_problem(r, "rate_limited", "too many failed attempts; retry later");
     }
     else if (self && lcrm_password_verify(current, strlen(current),
                                           row.cols[1]) != APR_SUCCESS) {
-        lcrm_limit(r, LCRM_RL_LOGIN_FAIL, row.cols[2], 1, 0);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00604)
                       "change-password of %s refused: wrong current"
                       " password (from %s)", id, lcrm_client_ip(r));
@@ -418,6 +418,10 @@ static int password_allowed(lcrm_ctx_t *ctx, const char *id, int self,
                      "current password is incorrect");
     }
     else {
+        if (self) {
+            lcrm_limit_login_release(r, apr_pstrcat(r->pool, "u:",
+                                                    row.cols[3], NULL));
+        }
         return 0;
     }
     return 1;

@@ -31,6 +31,7 @@ void *lcrm_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->access_ttl = sc->refresh_ttl = sc->refresh_grace = LCRM_UNSET;
     sc->leeway = sc->booking_notice = sc->booking_horizon = LCRM_UNSET;
     sc->bcrypt_cost = sc->cookie_secure = sc->rl_slots = LCRM_UNSET;
+    sc->rl_v6prefix = LCRM_UNSET;
     return sc;
 }
 
@@ -87,6 +88,7 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(booking_horizon);
     MERGE_NUM(rl_slots);
     MERGE_PTR(rl_store);
+    MERGE_NUM(rl_v6prefix);
     return m;
 }
 
@@ -507,6 +509,107 @@ static const duration_spec_t notice = {
 static const duration_spec_t horizon = {
     APR_OFFSETOF(lcrm_server_conf_t, booking_horizon), 86400, 730 * 86400};
 
+/* ---- rate limits (the limiter is handed these; see lcrm_limit.h) ----- */
+
+#define DEFAULT_RL_SLOTS 65536
+#define DEFAULT_RL_V6PREFIX 64
+
+static const char *set_rate_rule(cmd_parms *cmd, void *dcv, const char *cls,
+                                 const char *count, const char *window)
+{
+    lcrm_dir_conf_t *dc = dcv;
+    int i = lcrm_limit_class(cls);
+    apr_int64_t n, w;
+
+    if (i < 0) {
+        return apr_pstrcat(cmd->pool, "LeadCRMRateLimit class must be ",
+                           lcrm_limit_class_list, NULL);
+    }
+    if (lcrm_parse_int(count, 0, 1000000, &n)) {
+        return "LeadCRMRateLimit count must be 0 (off) .. 1000000";
+    }
+    if (lcrm_parse_duration(window, 1, 86400, &w)) {
+        return "LeadCRMRateLimit window must be a duration of 1s .. 1d";
+    }
+    dc->rl[i].limit = n;
+    dc->rl[i].window = w;
+    return NULL;
+}
+
+static const char *set_rate_slots(cmd_parms *cmd, void *dc, const char *v)
+{
+    apr_int64_t n;
+    if (lcrm_parse_int(v, 1024, 1 << 24, &n) || (n & (n - 1))) {
+        return "LeadCRMRateLimitSlots must be a power of two, 1024 .. 16777216";
+    }
+    cmd_sconf(cmd)->rl_slots = n;
+    return NULL;
+}
+
+static const char *set_rate_store(cmd_parms *cmd, void *dc, const char *kind,
+                                  const char *servers)
+{
+    const char *err;
+
+    if (!strcmp(kind, "shm") && !servers) {
+        cmd_sconf(cmd)->rl_store = NULL;
+        return NULL;
+    }
+    if (strcmp(kind, "memcache") || !servers) {
+        return "LeadCRMRateLimitStore takes shm, or memcache host:port[,...]";
+    }
+    if ((err = lcrm_limit_check_servers(cmd->temp_pool, servers))) {
+        return apr_pstrcat(cmd->pool, "LeadCRMRateLimitStore memcache ",
+                           err, NULL);
+    }
+    cmd_sconf(cmd)->rl_store = servers;
+    return NULL;
+}
+
+static const char *set_rate_v6prefix(cmd_parms *cmd, void *dc, const char *v)
+{
+    apr_int64_t n;
+    if (lcrm_parse_int(v, 48, 128, &n)) {
+        return "LeadCRMRateLimitIPv6Prefix must be a prefix length, 48 .. 128";
+    }
+    cmd_sconf(cmd)->rl_v6prefix = n;
+    return NULL;
+}
+
+lcrm_rl_rule_t lcrm_conf_rate_rule(const request_rec *r, lcrm_rl_class_e cls)
+{
+    const lcrm_dir_conf_t *dc = lcrm_dconf(r);
+    return dc->rl[cls].limit != LCRM_UNSET ? dc->rl[cls]
+                                           : lcrm_limit_default_rule(cls);
+}
+
+struct lcrm_limiter *lcrm_conf_limiter(const server_rec *s)
+{
+    return lcrm_sconf(s)->limiter;
+}
+
+int lcrm_config_limiter(apr_pool_t *pconf, server_rec *s)
+{
+    const lcrm_server_conf_t *main = lcrm_sconf(s);
+    lcrm_limit_settings_t set;
+    struct lcrm_limiter *l;
+
+    set.slots = main->rl_slots != LCRM_UNSET ? (apr_uint32_t)main->rl_slots
+                                             : DEFAULT_RL_SLOTS;
+    set.mc_servers = main->rl_store;
+    set.v6prefix = main->rl_v6prefix != LCRM_UNSET ? (int)main->rl_v6prefix
+                                                   : DEFAULT_RL_V6PREFIX;
+    if (!(l = lcrm_limit_create(pconf, s, &set))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (; s; s = s->next) {
+        lcrm_server_conf_t *sc = ap_get_module_config(s->module_config,
+                                                      &leadcrm_module);
+        sc->limiter = l;
+    }
+    return OK;
+}
+
 const command_rec lcrm_directives[] = {
     AP_INIT_TAKE12("LeadCRMJWTSecretFile", set_secret, NULL, RSRC_CONF,
                    "file with the HS256 signing key (>= 32 bytes) [key id]"),
@@ -548,15 +651,18 @@ const command_rec lcrm_directives[] = {
                   RSRC_CONF, "minimum notice for a booking (e.g. 2h)"),
     AP_INIT_TAKE1("LeadCRMBookingHorizon", set_duration, (void *)&horizon,
                   RSRC_CONF, "how far ahead bookings are accepted"),
-    AP_INIT_TAKE3("LeadCRMRateLimit", lcrm_limit_set_rule, NULL, OR_ALL,
+    AP_INIT_TAKE3("LeadCRMRateLimit", set_rate_rule, NULL, OR_ALL,
                   "class (general, auth, refresh, public-write, "
-                  "login-failures, mail, mail-target, mfa-failures), "
-                  "count (0 = off), window (e.g. 15m)"),
-    AP_INIT_TAKE1("LeadCRMRateLimitSlots", lcrm_limit_set_slots, NULL,
+                  "login-failures, mail, mail-target, mfa-failures, "
+                  "login-account-failures), count (0 = off), window"),
+    AP_INIT_TAKE1("LeadCRMRateLimitSlots", set_rate_slots, NULL,
                   RSRC_CONF, "size of the shared rate-limit table"),
-    AP_INIT_TAKE12("LeadCRMRateLimitStore", lcrm_limit_set_store, NULL,
+    AP_INIT_TAKE12("LeadCRMRateLimitStore", set_rate_store, NULL,
                    RSRC_CONF, "shm (one node), or memcache host:port[,...] "
                    "(counters shared by several nodes)"),
+    AP_INIT_TAKE1("LeadCRMRateLimitIPv6Prefix", set_rate_v6prefix, NULL,
+                  RSRC_CONF, "IPv6 clients share limits per prefix of "
+                  "this length (48..128, default 64)"),
     {NULL}
 };
 

@@ -42,6 +42,7 @@ typedef struct {
     apr_int64_t booking_horizon;
     apr_int64_t rl_slots;
     const char *rl_store;       /* memcached servers, NULL = shm */
+    apr_int64_t rl_v6prefix;    /* IPv6 client grouping, bits */
     /* filled at post_config, read-only afterwards */
     lcrm_token_cfg_t token;
     const char *dummy_hash;
@@ -94,6 +95,16 @@ apr_int64_t lcrm_conf_booking_horizon(const lcrm_server_conf_t *sc);
 
 /* The LeadCRMDataKeyFile keyring, or NULL when the directive is absent. */
 const lcrm_aead_ring_t *lcrm_config_data_key(const server_rec *s);
+
+/* The rate-limit rule of class cls for r's location (defaults applied). */
+lcrm_rl_rule_t lcrm_conf_rate_rule(const request_rec *r, lcrm_rl_class_e cls);
+
+/* The rate limiter of server s (NULL before post_config or on failure). */
+struct lcrm_limiter *lcrm_conf_limiter(const server_rec *s);
+
+/* post_config: hands the rate limiter its settings and keeps the limiter
+ * on every server record.  OK or HTTP_INTERNAL_SERVER_ERROR (logged). */
+int lcrm_config_limiter(apr_pool_t *pconf, server_rec *s);
 
 /* Non-zero when origin is in the directory's allow-list. */
 int lcrm_conf_origin_allowed(const lcrm_dir_conf_t *dc, const char *origin);

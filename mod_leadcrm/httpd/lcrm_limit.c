@@ -1,17 +1,29 @@
 /*
- * lcrm_limit: rate limits in shared memory (see lcrm_limit.h).
+ * lcrm_limit: rate limits in shared memory or memcached (see lcrm_limit.h).
  *
- * Life cycle as in httpd's socache consumers: the mutex type is
- * registered in pre_config, the anonymous shared segment and the global
- * mutex are made in post_config (so every child inherits them), and each
- * child re-attaches the mutex in child_init.  The counters themselves
- * (fixed windows, bounded table) are core/lcrm_ratelimit.c.
+ * Life cycle: the mutex type is registered in pre_config; the anonymous
+ * shared segment (with its hash secret) and the global mutex are made
+ * once, in the process pool, and found again through ap_retained_data on
+ * every later configuration generation, so a graceful restart keeps
+ * every counter and lockout (a different LeadCRMRateLimitSlots starts a
+ * new table).  Each child re-attaches the mutex in child_init and makes
+ * its own memcached client.  The counters themselves (windows, bounded
+ * table, keyed hash, client grouping) are core/lcrm_ratelimit.c.
+ *
+ * Guarantees per class: the security classes (every class but general)
+ * count in sliding windows and their live entries are never evicted;
+ * when the store cannot count (memcached unreachable, mutex error, probe
+ * run full of live security entries) login-failures,
+ * login-account-failures and mfa-failures refuse, the others let the
+ * request through; the log says which (once a minute per child and
+ * class).
  */
 #include "lcrm_config.h"
 #include "lcrm_limit.h"
 #include "lcrm_limit_mc.h"
 #include "lcrm_private.h"
 #include "lcrm_ratelimit.h"
+#include "lcrm_secret.h"
 
 #include <apr_atomic.h>
 #include <apr_global_mutex.h>
@@ -21,94 +33,71 @@
 #include <util_mutex.h>
 
 #define MUTEX_TYPE "leadcrm-ratelimit"
-#define DEFAULT_SLOTS 65536
+#define RETAINED_KEY "leadcrm-ratelimit-table"
+
+/* What survives configuration generations (ap_retained_data). */
+typedef struct {
+    apr_shm_t *shm;
+    apr_global_mutex_t *mutex;
+    apr_uint32_t slots;
+} retained_t;
 
 struct lcrm_limiter {
     apr_global_mutex_t *mutex;
     lcrm_rl_table_t *table;
     const char *mc_servers;        /* LeadCRMRateLimitStore memcache ... */
     apr_memcache_t *mc;            /* per child, made in child_init */
-    apr_uint32_t last_complaint;   /* minute of the last "unavailable" log */
+    int v6prefix;
+    /* minute of the last "cannot count" log, per class */
+    apr_uint32_t last_complaint[LCRM_RL_CLASSES];
 };
 
 static const char *const class_names[LCRM_RL_CLASSES] = {
     "general", "auth", "refresh", "public-write", "login-failures",
-    "mail", "mail-target", "mfa-failures"};
+    "mail", "mail-target", "mfa-failures", "login-account-failures"};
+
+const char lcrm_limit_class_list[] =
+    "general, auth, refresh, public-write, login-failures, mail, "
+    "mail-target, mfa-failures or login-account-failures";
 
 /* API.md defaults: count per window seconds. */
 static const lcrm_rl_rule_t defaults[LCRM_RL_CLASSES] = {
     {300, 60}, {20, 900}, {60, 900}, {10, 3600}, {10, 900},
-    {5, 3600}, {5, 3600}, {10, 900}};
+    {5, 3600}, {5, 3600}, {10, 900}, {50, 900}};
+
+int lcrm_limit_class(const char *name)
+{
+    int i;
+    for (i = 0; i < LCRM_RL_CLASSES; i++) {
+        if (!strcmp(name, class_names[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+lcrm_rl_rule_t lcrm_limit_default_rule(lcrm_rl_class_e cls)
+{
+    return defaults[cls];
+}
+
+const char *lcrm_limit_check_servers(apr_pool_t *p, const char *servers)
+{
+    return lcrm_limit_mc_check_servers(p, servers);
+}
 
 /* Classes that refuse when the limiter cannot count. */
 static int fails_closed(lcrm_rl_class_e cls)
 {
-    return cls == LCRM_RL_LOGIN_FAIL || cls == LCRM_RL_MFA_FAIL;
+    return cls == LCRM_RL_LOGIN_FAIL || cls == LCRM_RL_MFA_FAIL
+           || cls == LCRM_RL_LOGIN_ACCOUNT_FAIL;
 }
 
 /* Classes keyed on extra alone (not on the client address). */
 static int keyed_on_extra(lcrm_rl_class_e cls)
 {
-    return cls == LCRM_RL_MAIL_TARGET || cls == LCRM_RL_MFA_FAIL;
-}
-
-const char *lcrm_limit_set_rule(cmd_parms *cmd, void *dcv, const char *cls,
-                                const char *count, const char *window)
-{
-    lcrm_dir_conf_t *dc = dcv;
-    apr_int64_t n, w;
-    int i;
-
-    for (i = 0; i < LCRM_RL_CLASSES && strcmp(cls, class_names[i]); i++) {
-    }
-    if (i == LCRM_RL_CLASSES) {
-        return "LeadCRMRateLimit class must be general, auth, refresh, "
-               "public-write, login-failures, mail, mail-target or "
-               "mfa-failures";
-    }
-    if (lcrm_parse_int(count, 0, 1000000, &n)) {
-        return "LeadCRMRateLimit count must be 0 (off) .. 1000000";
-    }
-    if (lcrm_parse_duration(window, 1, 86400, &w)) {
-        return "LeadCRMRateLimit window must be a duration of 1s .. 1d";
-    }
-    dc->rl[i].limit = n;
-    dc->rl[i].window = w;
-    return NULL;
-}
-
-const char *lcrm_limit_set_slots(cmd_parms *cmd, void *dc, const char *v)
-{
-    lcrm_server_conf_t *sc = ap_get_module_config(cmd->server->module_config,
-                                                  &leadcrm_module);
-    apr_int64_t n;
-    if (lcrm_parse_int(v, 1024, 1 << 24, &n) || (n & (n - 1))) {
-        return "LeadCRMRateLimitSlots must be a power of two, 1024 .. 16777216";
-    }
-    sc->rl_slots = n;
-    return NULL;
-}
-
-const char *lcrm_limit_set_store(cmd_parms *cmd, void *dc, const char *kind,
-                                 const char *servers)
-{
-    lcrm_server_conf_t *sc = ap_get_module_config(cmd->server->module_config,
-                                                  &leadcrm_module);
-    const char *err;
-
-    if (!strcmp(kind, "shm") && !servers) {
-        sc->rl_store = NULL;
-        return NULL;
-    }
-    if (strcmp(kind, "memcache") || !servers) {
-        return "LeadCRMRateLimitStore takes shm, or memcache host:port[,...]";
-    }
-    if ((err = lcrm_limit_mc_check_servers(cmd->temp_pool, servers))) {
-        return apr_pstrcat(cmd->pool, "LeadCRMRateLimitStore memcache ",
-                           err, NULL);
-    }
-    sc->rl_store = servers;
-    return NULL;
+    return cls == LCRM_RL_MAIL_TARGET || cls == LCRM_RL_MFA_FAIL
+           || cls == LCRM_RL_LOGIN_ACCOUNT_FAIL;
 }
 
 int lcrm_limit_pre_config(apr_pool_t *pconf)
@@ -117,54 +106,86 @@ int lcrm_limit_pre_config(apr_pool_t *pconf)
                == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-int lcrm_limit_post_config(apr_pool_t *pconf, server_rec *s)
+/* The retained table of slots entries (made or found again). */
+static apr_status_t attach(server_rec *s, apr_uint32_t slots,
+                           retained_t **out)
 {
-    lcrm_server_conf_t *sc = ap_get_module_config(s->module_config,
-                                                  &leadcrm_module);
-    struct lcrm_limiter *l = apr_pcalloc(pconf, sizeof(*l));
-    apr_uint32_t slots = sc->rl_slots > 0 ? (apr_uint32_t)sc->rl_slots
-                                          : DEFAULT_SLOTS;
-    apr_shm_t *shm;
-    apr_status_t rv;
+    apr_pool_t *pp = s->process->pool;
+    retained_t *ret = ap_retained_data_get(RETAINED_KEY);
+    unsigned char secret[LCRM_RL_SECRET_LEN];
+    apr_status_t rv = APR_SUCCESS;
 
-    rv = apr_shm_create(&shm, lcrm_rl_table_size(slots), NULL, pconf);
-    if (rv == APR_SUCCESS) {
-        l->table = apr_shm_baseaddr_get(shm);
-        lcrm_rl_table_init(l->table, slots);
-        rv = ap_global_mutex_create(&l->mutex, NULL, MUTEX_TYPE, NULL, s,
-                                    pconf, 0);
+    if (!ret) {
+        ret = ap_retained_data_create(RETAINED_KEY, sizeof(*ret));
     }
+    if (!ret->mutex) {
+        rv = ap_global_mutex_create(&ret->mutex, NULL, MUTEX_TYPE, NULL, s,
+                                    pp, 0);
+    }
+    if (rv == APR_SUCCESS && ret->shm && ret->slots != slots) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, LCRM_LOGNO(00906)
+                     "LeadCRMRateLimitSlots changed: starting a new, empty "
+                     "rate-limit table");
+        apr_shm_destroy(ret->shm);
+        ret->shm = NULL;
+    }
+    if (rv == APR_SUCCESS && !ret->shm) {
+        rv = apr_generate_random_bytes(secret, sizeof(secret));
+        if (rv == APR_SUCCESS) {
+            rv = apr_shm_create(&ret->shm, lcrm_rl_table_size(slots), NULL,
+                                pp);
+        }
+        if (rv == APR_SUCCESS) {
+            lcrm_rl_table_init(apr_shm_baseaddr_get(ret->shm), slots,
+                               secret);
+            ret->slots = slots;
+        }
+        else {
+            ret->shm = NULL;
+        }
+        memset(secret, 0, sizeof(secret));
+    }
+    *out = ret;
+    return rv;
+}
+
+struct lcrm_limiter *lcrm_limit_create(apr_pool_t *pconf, server_rec *s,
+                                       const lcrm_limit_settings_t *set)
+{
+    struct lcrm_limiter *l = apr_pcalloc(pconf, sizeof(*l));
+    retained_t *ret;
+    apr_status_t rv = attach(s, set->slots, &ret);
+
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00901)
                      "cannot create the rate-limit table or its mutex");
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
-    l->mc_servers = sc->rl_store;
-    for (; s; s = s->next) {
-        sc = ap_get_module_config(s->module_config, &leadcrm_module);
-        sc->limiter = l;
-    }
-    return OK;
+    l->table = apr_shm_baseaddr_get(ret->shm);
+    l->mutex = ret->mutex;
+    l->mc_servers = set->mc_servers;
+    l->v6prefix = set->v6prefix;
+    return l;
 }
 
 void lcrm_limit_child_init(apr_pool_t *p, server_rec *s)
 {
-    const lcrm_server_conf_t *sc = lcrm_sconf(s);
+    struct lcrm_limiter *l = lcrm_conf_limiter(s);
     apr_status_t rv;
 
-    if (!sc->limiter) {
+    if (!l) {
         return;
     }
-    rv = apr_global_mutex_child_init(&sc->limiter->mutex,
-                                     apr_global_mutex_lockfile(
-                                         sc->limiter->mutex), p);
+    rv = apr_global_mutex_child_init(&l->mutex,
+                                     apr_global_mutex_lockfile(l->mutex), p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00902)
                      "cannot attach the rate-limit mutex in this child");
     }
-    if (sc->limiter->mc_servers
-        && (rv = lcrm_limit_mc_create(p, sc->limiter->mc_servers,
-                                      &sc->limiter->mc)) != APR_SUCCESS) {
+    if (l->mc_servers
+        && (rv = lcrm_limit_mc_create(p, l->mc_servers, &l->mc))
+               != APR_SUCCESS) {
+        l->mc = NULL;
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LCRM_LOGNO(00905)
                      "cannot create the memcached client for rate limits");
     }
@@ -186,90 +207,147 @@ static void set_headers(request_rec *r, const lcrm_rl_result_t *res,
     }
 }
 
-static lcrm_rl_rule_t rule_for(const request_rec *r, lcrm_rl_class_e cls)
-{
-    const lcrm_dir_conf_t *dc = lcrm_dconf(r);
-    return dc->rl[cls].limit != LCRM_UNSET ? dc->rl[cls] : defaults[cls];
-}
-
-/* Logs an unusable store at most once a minute per child. */
-static void complain(request_rec *r, struct lcrm_limiter *l,
-                     lcrm_rl_class_e cls, apr_status_t rv)
+/*
+ * The store cannot count: logs it (once a minute per child and class) and
+ * answers per class.
+ */
+static int cannot_count(request_rec *r, struct lcrm_limiter *l,
+                        lcrm_rl_class_e cls, apr_status_t rv,
+                        const char *why)
 {
     apr_uint32_t minute = (apr_uint32_t)(apr_time_sec(r->request_time) / 60);
-    apr_uint32_t last = apr_atomic_read32(&l->last_complaint);
+    apr_uint32_t last = l ? apr_atomic_read32(&l->last_complaint[cls]) : 0;
 
-    if (last != minute
-        && apr_atomic_cas32(&l->last_complaint, minute, last) == last) {
+    if (!l || (last != minute
+               && apr_atomic_cas32(&l->last_complaint[cls], minute, last)
+                      == last)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, LCRM_LOGNO(00903)
-                      "rate limiter unavailable: failing %s for %s (and "
-                      "open for the other classes; logged once a minute)",
+                      "rate limiter cannot count (%s): failing %s for %s "
+                      "(logged once a minute per class)", why,
                       fails_closed(cls) ? "closed" : "open",
                       class_names[cls]);
     }
+    if (fails_closed(cls)) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "60");
+        return 1;
+    }
+    return 0;
 }
 
-/* Counts in shared memory; APR_SUCCESS or the mutex error. */
+/* Counts in shared memory; APR_SUCCESS, APR_ENOSPC (full) or the mutex
+ * error. */
 static apr_status_t count_shm(request_rec *r, struct lcrm_limiter *l,
-                              apr_uint64_t key, lcrm_rl_rule_t rule,
+                              apr_uint64_t key, const lcrm_rl_spec_t *spec,
                               int consume, lcrm_rl_result_t *res)
 {
+    lcrm_rl_status_e st;
     apr_status_t rv = l->mutex ? apr_global_mutex_lock(l->mutex)
                                : APR_EGENERAL;
     if (rv == APR_SUCCESS) {
-        lcrm_rl_hit(l->table, key, (apr_uint32_t)rule.limit,
-                    (apr_uint32_t)rule.window, apr_time_sec(r->request_time),
-                    consume, res);
+        st = lcrm_rl_hit(l->table, key, spec, apr_time_sec(r->request_time),
+                         consume, res);
         apr_global_mutex_unlock(l->mutex);
+        rv = st == LCRM_RL_OK ? APR_SUCCESS : APR_ENOSPC;
     }
     return rv;
 }
 
-/* Counts in memcached (exact across nodes). */
+/*
+ * Counts in memcached (exact across nodes): one key per bucket, the
+ * previous bucket read for sliding windows.  A request over the limit
+ * is given back, so that it does not count.
+ */
 static apr_status_t count_mc(request_rec *r, struct lcrm_limiter *l,
-                             apr_uint64_t key, lcrm_rl_rule_t rule,
+                             const char *name, const lcrm_rl_spec_t *spec,
                              int consume, lcrm_rl_result_t *res)
 {
     apr_int64_t now = apr_time_sec(r->request_time);
-    apr_int64_t start = now - now % rule.window;
-    apr_uint32_t count = 0;
-    const char *mkey = apr_psprintf(r->pool, "lcrm:rl:%016" APR_UINT64_T_HEX_FMT
-                                    ":%" APR_INT64_T_FMT, key, start);
-    apr_status_t rv = lcrm_limit_mc_count(l->mc, r->pool, mkey, consume,
-                                          (apr_uint32_t)rule.window + 5,
-                                          &count);
-    if (rv == APR_SUCCESS) {
-        res->limit = (apr_uint32_t)rule.limit;
-        res->reset = start + rule.window - now;
-        res->allowed = consume ? count <= res->limit : count < res->limit;
-        res->remaining = count < res->limit ? res->limit - count : 0;
+    apr_int64_t start = now - now % spec->window;
+    int sliding = (spec->flags & LCRM_RL_SLIDING) != 0;
+    const char *cur = apr_psprintf(r->pool, "lcrm:rl:%s:%" APR_INT64_T_FMT,
+                                   name, start);
+    apr_uint32_t previous = 0, count = 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!l->mc) {
+        return APR_ENOTIMPL;
     }
-    return rv;
+    if (sliding) {
+        rv = lcrm_limit_mc_get(l->mc, r->pool, apr_psprintf(
+                                   r->pool, "lcrm:rl:%s:%" APR_INT64_T_FMT,
+                                   name, start - spec->window), &previous);
+    }
+    if (rv == APR_SUCCESS && consume > 0) {
+        rv = lcrm_limit_mc_incr(l->mc, cur, spec->window * (sliding ? 2 : 1)
+                                            + 5, &count);
+        count = count > 0 ? count - 1 : 0;
+    }
+    else if (rv == APR_SUCCESS && consume < 0) {
+        rv = lcrm_limit_mc_decr(l->mc, cur);
+    }
+    else if (rv == APR_SUCCESS) {
+        rv = lcrm_limit_mc_get(l->mc, r->pool, cur, &count);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    lcrm_rl_decide(spec, previous, count, now, res);
+    if (consume > 0 && !res->allowed) {
+        lcrm_limit_mc_decr(l->mc, cur);
+    }
+    if (consume < 0) {
+        res->allowed = 1;
+    }
+    return APR_SUCCESS;
 }
 
 int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
                int consume, int headers)
 {
-    const lcrm_server_conf_t *sc = lcrm_sconf(r->server);
-    lcrm_rl_rule_t rule = rule_for(r, cls);
+    struct lcrm_limiter *l = lcrm_conf_limiter(r->server);
+    lcrm_rl_rule_t rule = lcrm_conf_rate_rule(r, cls);
+    lcrm_rl_spec_t spec;
     lcrm_rl_result_t res;
-    apr_uint64_t key;
+    const char *client = NULL;
+    char buf[80];
     apr_status_t rv;
 
     if (rule.limit == 0) {
         return 0;
     }
-    if (!sc->limiter) {
-        return fails_closed(cls);
+    if (!l) {
+        return consume < 0 ? 0 : cannot_count(r, l, cls, APR_EINIT,
+                                              "no limiter");
     }
-    key = keyed_on_extra(cls)
-              ? lcrm_rl_key(class_names[cls], "", extra)
-              : lcrm_rl_key(class_names[cls], r->useragent_ip, extra);
-    rv = sc->limiter->mc ? count_mc(r, sc->limiter, key, rule, consume, &res)
-                         : count_shm(r, sc->limiter, key, rule, consume, &res);
+    spec.limit = (apr_uint32_t)rule.limit;
+    spec.window = (apr_uint32_t)rule.window;
+    spec.flags = cls == LCRM_RL_GENERAL ? 0
+                                        : LCRM_RL_SLIDING | LCRM_RL_PROTECTED;
+    if (!keyed_on_extra(cls)) {
+        client = lcrm_rl_client(r->useragent_ip, l->v6prefix, buf,
+                                sizeof(buf));
+    }
+    if (l->mc_servers) {
+        /* the same name on every node: a digest, not the local secret */
+        const char *text = apr_psprintf(r->pool, "%s\x1f%s\x1f%s\x1f%u",
+                                        class_names[cls], client ? client : "",
+                                        extra ? extra : "", spec.window);
+        rv = count_mc(r, l, lcrm_sha256_hex(r->pool, text, strlen(text)),
+                      &spec, consume, &res);
+    }
+    else {
+        rv = count_shm(r, l, lcrm_rl_key(l->table->secret, class_names[cls],
+                                         client, extra, spec.window),
+                       &spec, consume, &res);
+    }
     if (rv != APR_SUCCESS) {
-        complain(r, sc->limiter, cls, rv);
-        return fails_closed(cls);
+        return consume < 0 ? 0 : cannot_count(
+            r, l, cls, rv, rv == APR_ENOSPC ? "table full of live security "
+                                              "entries"
+                                            : "store unavailable");
+    }
+    if (consume < 0) {
+        return 0;
     }
     if (!res.allowed || headers) {
         set_headers(r, &res, !res.allowed);
@@ -277,7 +355,25 @@ int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
     if (!res.allowed) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(00904)
                       "rate limit %s exceeded by %s", class_names[cls],
-                      r->useragent_ip);
+                      client ? client : "an account");
     }
     return !res.allowed;
+}
+
+int lcrm_limit_login_reserve(request_rec *r, const char *account)
+{
+    if (lcrm_limit(r, LCRM_RL_LOGIN_FAIL, account, 1, 0)) {
+        return 1;
+    }
+    if (lcrm_limit(r, LCRM_RL_LOGIN_ACCOUNT_FAIL, account, 1, 0)) {
+        lcrm_limit(r, LCRM_RL_LOGIN_FAIL, account, -1, 0);
+        return 1;
+    }
+    return 0;
+}
+
+void lcrm_limit_login_release(request_rec *r, const char *account)
+{
+    lcrm_limit(r, LCRM_RL_LOGIN_FAIL, account, -1, 0);
+    lcrm_limit(r, LCRM_RL_LOGIN_ACCOUNT_FAIL, account, -1, 0);
 }

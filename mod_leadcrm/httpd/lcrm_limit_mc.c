@@ -4,17 +4,35 @@
  * INCR is atomic on the server, so counts are exact across nodes; a
  * counter that does not exist yet is created with ADD (which fails if a
  * concurrent request created it first, and then INCR again).  Keys carry
- * the window start and expire with the window.
+ * the bucket start and expire after the window.
+ *
+ * apr_memcache answers APR_NOTFOUND both for an absent key and when no
+ * server is alive; every answer that reads as "absent" is checked against
+ * the client's list of live servers, so an unreachable store is reported
+ * as an error (and the caller fails closed or open per class), never as
+ * a zero count.
  */
 #include "lcrm_limit_mc.h"
 
 #include <apr_strings.h>
+#include <string.h>
+
+/* Number of entries in a server list. */
+static int count_servers(const char *servers)
+{
+    int n = 1;
+    for (; *servers; servers++) {
+        n += *servers == ',';
+    }
+    return n;
+}
 
 apr_status_t lcrm_limit_mc_create(apr_pool_t *p, const char *servers,
                                   apr_memcache_t **mc)
 {
     char *list = apr_pstrdup(p, servers), *last, *hp;
-    apr_status_t rv = apr_memcache_create(p, 8, 0, mc);
+    apr_status_t rv = apr_memcache_create(
+        p, (apr_uint16_t)count_servers(servers), 0, mc);
 
     for (hp = apr_strtok(list, ",", &last); hp && rv == APR_SUCCESS;
          hp = apr_strtok(NULL, ",", &last)) {
@@ -42,6 +60,10 @@ const char *lcrm_limit_mc_check_servers(apr_pool_t *p, const char *servers)
 {
     char *list = apr_pstrdup(p, servers), *last, *hp;
 
+    if (count_servers(servers) > LCRM_MC_MAX_SERVERS) {
+        return apr_psprintf(p, "takes at most %d servers",
+                            LCRM_MC_MAX_SERVERS);
+    }
     for (hp = apr_strtok(list, ",", &last); hp;
          hp = apr_strtok(NULL, ",", &last)) {
         char *host, *scope;
@@ -51,38 +73,82 @@ const char *lcrm_limit_mc_check_servers(apr_pool_t *p, const char *servers)
             return "servers must be host:port[,host:port...]";
         }
     }
+    if (!*servers || strstr(servers, ",,") || servers[strlen(servers) - 1] == ',') {
+        return "servers must be host:port[,host:port...]";
+    }
     return NULL;
 }
 
-apr_status_t lcrm_limit_mc_count(apr_memcache_t *mc, apr_pool_t *p,
-                                 const char *key, int consume,
-                                 apr_uint32_t ttl, apr_uint32_t *count)
+/* APR_SUCCESS when the server for key is alive (as apr_memcache sees it). */
+static apr_status_t reachable(apr_memcache_t *mc, const char *key)
 {
-    apr_status_t rv;
+    apr_uint32_t h = apr_memcache_hash(mc, key, strlen(key));
+    return apr_memcache_find_server_hash(mc, h) ? APR_SUCCESS
+                                                : APR_ECONNREFUSED;
+}
+
+/* Tries per operation: a connection error marks its server dead, and
+ * the next try goes to the next live server (apr_memcache's failover). */
+#define TRIES 10
+
+apr_status_t lcrm_limit_mc_get(apr_memcache_t *mc, apr_pool_t *p,
+                               const char *key, apr_uint32_t *count)
+{
     char *val;
     apr_size_t len;
     apr_uint16_t flags;
+    apr_status_t rv = APR_EGENERAL;
     int tries;
 
-    if (!consume) {
+    *count = 0;
+    for (tries = 0; tries < TRIES; tries++) {
+        if ((rv = reachable(mc, key)) != APR_SUCCESS) {
+            return rv;
+        }
         rv = apr_memcache_getp(mc, p, key, &val, &len, &flags);
-        *count = rv == APR_SUCCESS ? (apr_uint32_t)apr_atoi64(
-                                         apr_pstrmemdup(p, val, len)) : 0;
-        return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
-    }
-    for (tries = 0; tries < 3; tries++) {
-        rv = apr_memcache_incr(mc, key, 1, count);
-        if (rv != APR_NOTFOUND) {
-            return rv;
-        }
-        rv = apr_memcache_add(mc, key, "1", 1, ttl, 0);
         if (rv == APR_SUCCESS) {
-            *count = 1;
+            *count = (apr_uint32_t)apr_atoi64(apr_pstrmemdup(p, val, len));
             return rv;
         }
-        if (rv != APR_EEXIST) {
-            return rv;
+        if (rv == APR_NOTFOUND) {
+            /* absent, unless the server went away meanwhile */
+            return reachable(mc, key);
         }
     }
-    return APR_EGENERAL;
+    return rv;
+}
+
+apr_status_t lcrm_limit_mc_incr(apr_memcache_t *mc, const char *key,
+                                apr_uint32_t ttl, apr_uint32_t *count)
+{
+    apr_status_t rv = APR_EGENERAL;
+    int tries;
+
+    for (tries = 0; tries < TRIES; tries++) {
+        if ((rv = reachable(mc, key)) != APR_SUCCESS) {
+            return rv;
+        }
+        rv = apr_memcache_incr(mc, key, 1, count);
+        if (rv == APR_SUCCESS) {
+            return rv;
+        }
+        if (rv == APR_NOTFOUND) {
+            /* absent (or no server any more: ADD then says NOTFOUND too,
+             * never a real answer, and the next round sees it) */
+            rv = apr_memcache_add(mc, key, "1", 1, ttl, 0);
+            if (rv == APR_SUCCESS) {
+                *count = 1;
+                return rv;
+            }
+            /* APR_EEXIST: created meanwhile, INCR again */
+        }
+    }
+    return rv == APR_SUCCESS ? APR_EGENERAL : rv;
+}
+
+apr_status_t lcrm_limit_mc_decr(apr_memcache_t *mc, const char *key)
+{
+    apr_uint32_t left;
+    apr_status_t rv = apr_memcache_decr(mc, key, 1, &left);
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }

@@ -101,6 +101,14 @@ check "rate limit class"         fail "LeadCRMRateLimit class" "$K" "LeadCRMRate
 check "rate limit count"         fail "LeadCRMRateLimit count" "$K" "LeadCRMRateLimit general -1 1m"
 check "rate limit ok"            pass "" "$K" "LeadCRMRateLimit general 0 1m" "LeadCRMRateLimit auth 5 15m"
 check "rate limit new classes"  pass "" "$K" "LeadCRMRateLimit mail 5 1h" "LeadCRMRateLimit mail-target 5 1h" "LeadCRMRateLimit mfa-failures 10 15m"
+check "rate limit account cap"    pass "" "$K" "LeadCRMRateLimit login-account-failures 50 15m"
+check "IPv6 prefix ok"           pass "" "$K" "LeadCRMRateLimitIPv6Prefix 56"
+check "IPv6 prefix too short"    fail "LeadCRMRateLimitIPv6Prefix must be a prefix length, 48 .. 128" "$K" "LeadCRMRateLimitIPv6Prefix 32"
+check "IPv6 prefix junk"         fail "LeadCRMRateLimitIPv6Prefix" "$K" "LeadCRMRateLimitIPv6Prefix /64"
+mc9=$(printf '127.0.0.1:%d,' $(seq 11211 11219)); mc65=$(printf '127.0.0.1:%d,' $(seq 11211 11275))
+check "memcache 9 servers"       pass "" "$K" "LeadCRMRateLimitStore memcache ${mc9%,}"
+check "memcache 65 servers"      fail "LeadCRMRateLimitStore memcache takes at most 64 servers" "$K" "LeadCRMRateLimitStore memcache ${mc65%,}"
+check "memcache empty entry"     fail "LeadCRMRateLimitStore memcache servers must be" "$K" "LeadCRMRateLimitStore memcache 127.0.0.1:1,,127.0.0.1:2"
 check "rate limit slots"         fail "LeadCRMRateLimitSlots must be a power of two" "$K" "LeadCRMRateLimitSlots 1000"
 check "require unknown role"     fail "unknown role 'ROOT'" "$K" "<Location /x>" "AuthType Bearer" "Require leadcrm-role ADMIN ROOT" "</Location>"
 check "require ok"               pass "" "$K" "<Location /x>" "AuthType Bearer" "Require leadcrm-role ADMIN SUPER_ADMIN" "</Location>"
@@ -125,6 +133,12 @@ if [ -f "$ROOT/build.log" ] && ! grep -qi "warning:" "$ROOT/build.log"; then
 exports=$(nm -D --defined-only "$ROOT/.libs/mod_leadcrm.so" | awk '$2 ~ /^[TDBR]$/ {print $3}')
 if [ "$exports" = "leadcrm_module" ]; then ok "only leadcrm_module exported"
 else nok "exports: $exports"; fi
+
+# the limiter is handed its settings: no config internals in its files
+if grep -nE 'LCRM_UNSET|lcrm_[sd]conf|lcrm_dir_conf_t|lcrm_server_conf_t|ap_get_module_config' \
+        "$ROOT"/mod_leadcrm/httpd/lcrm_limit*.c >/dev/null; then
+    nok "lcrm_limit reaches into lcrm_config internals"
+else ok "lcrm_limit uses no lcrm_config internals"; fi
 
 echo "1..$n"
 [ "$fails" -eq 0 ]
