@@ -31,7 +31,11 @@ T=$(mktemp -d /tmp/leadcrm-deb.XXXXXX)
 chmod 755 "$T"
 PORTS=/etc/apache2/ports.conf
 cp -p "$PORTS" "$T/ports.conf.orig"
-APACHE_WAS_UP=0; pgrep -x apache2 >/dev/null && APACHE_WAS_UP=1
+# the system Apache only (other httpd instances may run on this machine)
+APIDF=/var/run/apache2/apache2.pid
+sys_apache_up() { [ -s "$APIDF" ] && kill -0 "$(cat "$APIDF")" 2>/dev/null; }
+APACHE_WAS_UP=0; sys_apache_up && APACHE_WAS_UP=1
+MODS_BEFORE=$(ls /etc/apache2/mods-enabled)
 PGVER=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
 PG_WAS_UP=1
 pg_lsclusters -h 2>/dev/null | awk -v v="$PGVER" '$1==v && $2=="main"' | grep -q online || PG_WAS_UP=0
@@ -39,14 +43,24 @@ pg_q() { (cd / && runuser -u postgres -- psql -X -qAt -d postgres "$@"); }
 HAD_DB="" HAD_WEBROLE="" HAD_OWNER=""
 ( cd /etc/apache2 && find . -path ./ports.conf -prune -o -print | sort ) > "$T/etc-before"
 
+# a2enmod leadcrm also enabled its dependencies (dbd, headers, ...): a
+# package purge rightly leaves them (others may use them); the test puts
+# mods-enabled back as it found it
+restore_mods() {
+    local f
+    for f in /etc/apache2/mods-enabled/*; do
+        grep -qxF "${f##*/}" <<<"$MODS_BEFORE" || rm -f "$f"
+    done
+}
 cleanup() {
     trap - EXIT INT TERM
-    apache2ctl stop >/dev/null 2>&1
-    for _ in $(seq 1 20); do pgrep -x apache2 >/dev/null || break; sleep 0.5; done
+    sys_apache_up && apache2ctl stop >/dev/null 2>&1
+    for _ in $(seq 1 20); do sys_apache_up || break; sleep 0.5; done
     if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'installed\|config-files'; then
         DEBIAN_FRONTEND=noninteractive dpkg -P "$PKG" >/dev/null 2>&1
     fi
     cp -p "$T/ports.conf.orig" "$PORTS"
+    restore_mods
     if [ "$PG_STARTED" = 1 ] || [ "$PG_WAS_UP" = 1 ]; then
         [ "$HAD_DB" = 0 ] && pg_q -c 'DROP DATABASE IF EXISTS leadcrm' >/dev/null 2>&1
         [ "$HAD_WEBROLE" = 0 ] && pg_q -c 'DROP ROLE IF EXISTS "www-data"' >/dev/null 2>&1
@@ -60,7 +74,7 @@ PG_STARTED=0
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-N=27
+N=28
 n=0
 echo "1..$N"
 ok()   { n=$((n + 1)); echo "ok $n - $*"; }
@@ -91,7 +105,7 @@ check "the .deb has the module, the .load/.conf, leadcrm-admin, its man page, co
         ./etc/apache2/mods-available/leadcrm.conf ./usr/sbin/leadcrm-admin ./usr/share/man/man8/leadcrm-admin.8.gz \
         ./usr/share/bash-completion/completions/leadcrm-admin ./usr/share/mod_leadcrm/sql/0001_schema.sql \
         ./usr/share/mod_leadcrm/docs/openapi.yaml ./usr/share/mod_leadcrm/docs/site/index.html \
-        ./etc/apache2/conf-available/leadcrm-hardening.conf ./etc/apache2/sites-available/leadcrm-site.conf \
+        ./usr/share/mod_leadcrm/examples/leadcrm-hardening.conf ./etc/apache2/sites-available/leadcrm-site.conf \
         ./usr/share/doc/libapache2-mod-leadcrm/copyright; do
         grep -q " $f\$" <<<"$1" || { echo "# missing $f"; exit 1; }; done' _ "$contents"
 check "the apache2 config files are conffiles" \
@@ -112,7 +126,7 @@ check "the system PostgreSQL cluster is up" [ -n "$HAD_DB" ]
 
 # README's package path
 check "apt install ./$(basename "$DEB")" \
-    bash -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download '$DEB' >'$T/apt.log' 2>&1 || { sed 's/^/# /' '$T/apt.log'; exit 1; }"
+    bash -c "cd '$T' && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ./'$(basename "$DEB")' >'$T/apt.log' 2>&1 || { sed 's/^/# /' '$T/apt.log'; exit 1; }"
 check "postinst enabled the module and made the 0400 token key" \
     bash -c '[ -L /etc/apache2/mods-enabled/leadcrm.load ] && [ -L /etc/apache2/mods-enabled/dbd.load ] && [ "$(stat -c %a /etc/apache2/leadcrm/jwt.key)" = 400 ]'
 check "leadcrm-admin prepare-db (the one database command)" \
@@ -185,13 +199,16 @@ check "upgrade to $(dpkg-query -W -f='${Version}' $PKG) keeps the edited leadcrm
 
 # 8. purge: nothing left
 apache2ctl stop >/dev/null 2>&1
-for _ in $(seq 1 20); do pgrep -x apache2 >/dev/null || break; sleep 0.5; done
+for _ in $(seq 1 20); do sys_apache_up || break; sleep 0.5; done
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$PKG" >"$T/purge.log" 2>&1
 check "purge: dpkg knows nothing of $PKG" bash -c "! dpkg -L $PKG >/dev/null 2>&1"
 check "purge: no module, tool, data or doc files left" \
     bash -c '! ls -d /usr/lib/apache2/modules/mod_leadcrm.so /usr/sbin/leadcrm-admin /usr/share/mod_leadcrm \
         /usr/share/doc/libapache2-mod-leadcrm /usr/share/man/man8/leadcrm-admin.8.gz 2>/dev/null | grep -q .'
+check "purge: no leadcrm file or link left in /etc/apache2" \
+    bash -c '! find /etc/apache2 -name "*leadcrm*" | grep -q .'
+restore_mods
 ( cd /etc/apache2 && find . -path ./ports.conf -prune -o -print | sort ) > "$T/etc-after"
-check "purge: /etc/apache2 as before (no leadcrm files, links or key directory)" \
+check "/etc/apache2 as before (the dependencies' links the test enabled put back)" \
     bash -c "diff '$T/etc-before' '$T/etc-after' | sed 's/^/# /'; cmp -s '$T/etc-before' '$T/etc-after'"
-check "apache2 is stopped again" bash -c '! pgrep -x apache2 >/dev/null'
+check "the system apache2 is stopped again" bash -c "! { [ -s $APIDF ] && kill -0 \$(cat $APIDF) 2>/dev/null; }"
