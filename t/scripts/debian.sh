@@ -85,7 +85,7 @@ J() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(s
 
 # 1. build from a copy (dpkg-buildpackage writes into the parent directory)
 lcrm_copy_source "$ROOT" "$T/src" && rm -rf "$T/src/docs/node_modules"
-if (cd "$T/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1; then
+if (cd "$T/src" && DEB_BUILD_OPTIONS="nocheck noddebs parallel=2" dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1; then
     ok "dpkg-buildpackage -us -uc -b builds $PKG"
 else
     tail -n 40 "$T/build.log" | sed 's/^/# /'; nok "dpkg-buildpackage -us -uc -b"; skip_rest "no package"
