@@ -142,11 +142,15 @@ check "apachectl -t warns about DBDMax x processes vs max_connections, with the 
 apache2ctl start >"$T/start.log" 2>&1
 B="http://127.0.0.1:$port"
 code=000
-for _ in $(seq 1 40); do
+for _ in $(seq 1 240); do
     code=$(curl -s -o /dev/null -w '%{http_code}' "$B/health") && [ "$code" = 200 ] && break
     sleep 0.25
 done
-check "/health 200 with the shipped DBDParams (peer as www-data)" [ "$code" = 200 ]
+if [ "$code" = 200 ]; then ok "/health 200 with the shipped DBDParams (peer as www-data)"
+else
+    sed 's/^/# start: /' "$T/start.log"; tail -n 20 /var/log/apache2/error.log 2>/dev/null | sed 's/^/# error.log: /'
+    nok "/health 200 with the shipped DBDParams (peer as www-data) (got $code)"
+fi
 
 # 5. smoke: register, login, lead, booking
 email="deb-$$@example.com"
