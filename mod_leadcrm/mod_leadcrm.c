@@ -12,6 +12,7 @@
 #include "lcrm_http.h"
 #include "lcrm_limit.h"
 #include "lcrm_metrics.h"
+#include "lcrm_ops.h"
 #include "lcrm_router.h"
 
 #include <apr_strings.h>
@@ -82,6 +83,7 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static int leadcrm_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp)
 {
+    lcrm_ops_pre_config(pconf);
     return lcrm_limit_pre_config(pconf);
 }
 
@@ -93,6 +95,8 @@ static void leadcrm_register_hooks(apr_pool_t *p)
     ap_hook_child_init(lcrm_limit_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* cross-directive checks: also run by apachectl -t */
     ap_hook_check_config(lcrm_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* DBDMax sizing warnings: after the MPM has settled its limits */
+    ap_hook_check_config(lcrm_ops_check_config, NULL, NULL, APR_HOOK_LAST);
     /* token settings, the dummy hash and mod_dbd's ap_dbd_acquire
      * (an optional function: no link-time dependency on mod_dbd) */
     ap_hook_post_config(leadcrm_post_config, NULL, NULL, APR_HOOK_MIDDLE);

@@ -40,6 +40,12 @@
  *   5  no password (no terminal and no --password-stdin, empty standard
  *      input) or the two typed passwords did not match
  *   6  internal error (APR initialisation, random source)
+ *   7  no live user has the email (set-password, revoke-sessions)
+ *
+ * Operator commands (issue 16): set-password, list-users,
+ * revoke-sessions, seed-demo, prepare-db (runs the prepare-db script
+ * installed next to the migrations), --version.  PGDATABASE defaults to
+ * "leadcrm".  New commands: one function and one row in admin_cmds.
  */
 #include <apr_general.h>
 #include <apr_pools.h>
@@ -71,7 +77,8 @@ enum {
     ADMIN_EXIT_TAKEN = 3,
     ADMIN_EXIT_DB = 4,
     ADMIN_EXIT_NO_PASSWORD = 5,
-    ADMIN_EXIT_INTERNAL = 6
+    ADMIN_EXIT_INTERNAL = 6,
+    ADMIN_EXIT_NO_USER = 7
 };
 
 /* A verify-password mismatch shares exit status 1 with usage errors. */
@@ -739,6 +746,156 @@ static int cmd_hash_password(admin_ctx_t *ctx)
     return rc;
 }
 
+/* ---- operator commands (issue 16) ----------------------------------- */
+
+static const char sql_set_password[] =
+    "WITH u AS (UPDATE users SET password_hash = $2, updated_at = now() "
+    "WHERE lower(email) = lower($1) AND deleted_at IS NULL RETURNING id), "
+    "s AS (UPDATE sessions SET revoked_at = now(), "
+    "revoked_reason = 'password_change' WHERE user_id IN (SELECT id FROM u) "
+    "AND revoked_at IS NULL RETURNING 1) "
+    "SELECT u.id, (SELECT count(*) FROM s) FROM u";
+static const char sql_revoke_sessions[] =
+    "WITH u AS (SELECT id FROM users WHERE lower(email) = lower($1) "
+    "AND deleted_at IS NULL), "
+    "s AS (UPDATE sessions SET revoked_at = now(), "
+    "revoked_reason = 'logout_all' WHERE user_id IN (SELECT id FROM u) "
+    "AND revoked_at IS NULL RETURNING 1) "
+    "SELECT u.id, (SELECT count(*) FROM s) FROM u";
+static const char sql_list_users[] =
+    "SELECT id, email, role, CASE WHEN is_active THEN 'active' "
+    "ELSE 'inactive' END, to_char(created_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM users "
+    "WHERE deleted_at IS NULL AND ($1::lcrm_role IS NULL OR role = $1::lcrm_role) "
+    "ORDER BY created_at, id";
+/* Demo leads: fixed emails under a reserved domain, inserted once. */
+static const char sql_seed_demo[] =
+    "INSERT INTO leads (name, email, company, source, status, lost_reason, "
+    "converted_at, message) "
+    "SELECT d.name, d.email, d.company, d.source::lcrm_lead_source, "
+    "d.status::lcrm_lead_status, d.lost, "
+    "CASE WHEN d.status = 'CONVERTED' THEN now() END, 'Demo lead' "
+    "FROM (VALUES "
+    "('Ada Lovelace', 'ada@demo.leadcrm.invalid', 'Analytical Ltd', 'WEBSITE', 'NEW', NULL), "
+    "('Grace Hopper', 'grace@demo.leadcrm.invalid', 'Compilers Inc', 'REFERRAL', 'CONTACTED', NULL), "
+    "('Alan Turing', 'alan@demo.leadcrm.invalid', 'Bletchley', 'EVENT', 'QUALIFIED', NULL), "
+    "('Edsger Dijkstra', 'edsger@demo.leadcrm.invalid', 'Structured BV', 'ADS', 'PROPOSAL', NULL), "
+    "('Barbara Liskov', 'barbara@demo.leadcrm.invalid', 'Substitution LLC', 'SOCIAL', 'CONVERTED', NULL), "
+    "('Ken Thompson', 'ken@demo.leadcrm.invalid', 'Unix Labs', 'EMAIL', 'LOST', 'Chose another vendor')"
+    ") AS d(name, email, company, source, status, lost) "
+    "WHERE NOT EXISTS (SELECT 1 FROM leads l WHERE l.email = d.email "
+    "AND l.deleted_at IS NULL) RETURNING id";
+
+/* Prints "<what> <email> (id <id>, <n> sessions revoked)" or reports 7. */
+static int report_user_row(PGresult *res, const char *what,
+                           const char *email)
+{
+    if (PQntuples(res) != 1) {
+        admin_err("email: no live user has this email");
+        return ADMIN_EXIT_NO_USER;
+    }
+    printf("%s %s (id %s, %s sessions revoked)\n", what, email,
+           PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+    return 0;
+}
+
+/* set-password: new password for a live user; revokes their sessions. */
+static int cmd_set_password(admin_ctx_t *ctx)
+{
+    admin_secret_t secret;
+    PGconn *conn = NULL;
+    PGresult *res;
+    const char *hash, *params[2];
+    int rc;
+
+    if ((rc = check_role_and_cost(ctx)) || (rc = check_email(ctx))
+        || (rc = password_source_ok(ctx)) || (rc = db_connect(&conn))) {
+        PQfinish(conn);
+        return rc;
+    }
+    if (!(rc = get_password(ctx, &secret, 1))
+        && !(rc = check_password(&secret))
+        && !(rc = hash_secret(ctx, &secret, &hash))) {
+        params[0] = ctx->email;
+        params[1] = hash;
+        if (!(rc = db_query(conn, sql_set_password, 2, params, &res))) {
+            rc = report_user_row(res, "password set for", ctx->email);
+            PQclear(res);
+        }
+    }
+    explicit_bzero(&secret, sizeof(secret));
+    PQfinish(conn);
+    return rc;
+}
+
+/* revoke-sessions: logs a user out everywhere. */
+static int cmd_revoke_sessions(admin_ctx_t *ctx)
+{
+    PGconn *conn = NULL;
+    PGresult *res;
+    int rc;
+
+    if ((rc = check_email(ctx)) || (rc = db_connect(&conn))) {
+        PQfinish(conn);
+        return rc;
+    }
+    if (!(rc = db_query(conn, sql_revoke_sessions, 1, &ctx->email, &res))) {
+        rc = report_user_row(res, "sessions revoked for", ctx->email);
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc;
+}
+
+/* list-users: live users, tab-separated, oldest first. */
+static int cmd_list_users(admin_ctx_t *ctx)
+{
+    PGconn *conn = NULL;
+    PGresult *res;
+    const char *role = NULL;
+    int rc, i;
+
+    if (ctx->args.role) {
+        ctx->role = lcrm_role_parse(ctx->args.role);
+        if (ctx->role < 0) {
+            admin_err("--role: must be USER, ADMIN or SUPER_ADMIN");
+            return ADMIN_EXIT_USAGE;
+        }
+        role = lcrm_role_name(ctx->role);
+    }
+    if ((rc = db_connect(&conn))) {
+        return rc;
+    }
+    if (!(rc = db_query(conn, sql_list_users, 1, &role, &res))) {
+        for (i = 0; i < PQntuples(res); i++) {
+            printf("%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0),
+                   PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+                   PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+        }
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc;
+}
+
+/* seed-demo: a few demonstration leads, once. */
+static int cmd_seed_demo(admin_ctx_t *ctx)
+{
+    PGconn *conn = NULL;
+    PGresult *res;
+    int rc;
+
+    if ((rc = db_connect(&conn))) {
+        return rc;
+    }
+    if (!(rc = db_query(conn, sql_seed_demo, 0, NULL, &res))) {
+        printf("seed-demo: %d demo leads added\n", PQntuples(res));
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc;
+}
+
 static const admin_cmd_t admin_cmds[] = {
     {"create-admin",
      OPT_EMAIL | OPT_NAME | OPT_ROLE | OPT_COST | OPT_PASSWORD_STDIN
@@ -756,6 +913,19 @@ static const admin_cmd_t admin_cmds[] = {
      cmd_hash_password,
      "hash-password [--cost 10..17] [--password-stdin]\n"
      "      Prints a bcrypt hash of a password that passes the API's rule."},
+    {"set-password", OPT_EMAIL | OPT_COST | OPT_PASSWORD_STDIN | OPT_HELP,
+     OPT_EMAIL, cmd_set_password,
+     "set-password --email E [--password-stdin] [--cost 10..17]\n"
+     "      Sets a live user's password and revokes all their sessions."},
+    {"list-users", OPT_ROLE | OPT_HELP, 0, cmd_list_users,
+     "list-users [--role USER|ADMIN|SUPER_ADMIN]\n"
+     "      Prints id, email, role, active, created (tab-separated)."},
+    {"revoke-sessions", OPT_EMAIL | OPT_HELP, OPT_EMAIL, cmd_revoke_sessions,
+     "revoke-sessions --email E\n"
+     "      Revokes every open session of a user (logout everywhere)."},
+    {"seed-demo", OPT_HELP, 0, cmd_seed_demo,
+     "seed-demo\n"
+     "      Adds six demonstration leads (@demo.leadcrm.invalid), once."},
     {NULL, 0, 0, NULL, NULL}
 };
 
@@ -777,8 +947,34 @@ static void usage(FILE *out, const admin_cmd_t *cmd)
           "\nExit status: 0 ok; 1 bad usage or arguments (verify-password:\n"
           "also \"does not verify\"); 2 invalid email, name or password;\n"
           "3 email already taken; 4 database error; 5 no password or the\n"
-          "passwords did not match; 6 internal error.\n",
+          "passwords did not match; 6 internal error; 7 no such user.\n"
+          "\n  " ADMIN_PROG " prepare-db [--web-user U] [--database D] [--key F]\n"
+          "      (root) Prepares the local PostgreSQL cluster: roles, database,\n"
+          "      extensions, migrations, token key (" LCRM_SCRIPTSDIR "/prepare-db).\n",
           out);
+}
+
+/*
+ * prepare-db is a shell script (psql, runuser): the one installed next to
+ * the migrations, or scripts/prepare-db beside a checkout's build.
+ */
+static int run_prepare_db(char **argv)
+{
+    const char *script = LCRM_SCRIPTSDIR "/prepare-db";
+    char local[4096];
+    const char *slash = strrchr(argv[0], '/');
+
+    if (slash && (size_t)(slash - argv[0]) < sizeof(local) - 32) {
+        snprintf(local, sizeof(local), "%.*s/scripts/prepare-db",
+                 (int)(slash - argv[0]), argv[0]);
+        if (access(local, X_OK) == 0) {
+            script = local;
+        }
+    }
+    argv[1] = (char *)script;
+    execv(script, argv + 1);
+    admin_err("cannot run %s: %s", script, strerror(errno));
+    return ADMIN_EXIT_INTERNAL;
 }
 
 /* Finds the command and runs it; returns the exit status. */
@@ -790,6 +986,13 @@ static int dispatch(apr_pool_t *pool, int argc, char **argv)
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout, NULL);
         return argc < 2 ? ADMIN_EXIT_USAGE : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf(ADMIN_PROG " (mod_leadcrm) %s\n", LCRM_ADMIN_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "prepare-db")) {
+        return run_prepare_db(argv);
     }
     memset(&ctx, 0, sizeof(ctx));
     ctx.pool = pool;
@@ -820,6 +1023,8 @@ int main(int argc, char **argv)
 
     /* A core dump would hold the password. */
     setrlimit(RLIMIT_CORE, &no_core);
+    /* the database of a prepared server (prepare-db) */
+    setenv("PGDATABASE", "leadcrm", 0);
     if (apr_initialize() != APR_SUCCESS
         || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
         admin_err("cannot initialise APR");

@@ -112,4 +112,64 @@ lcrm_make_data_key() {
     (umask 077; printf 'k%s:%s\n' "$(date -u +%Y%m%d)" \
         "$(head -c 32 /dev/urandom | base64 -w0)" > "$1")
     chmod 0400 "$1"
+# ---- checkouts the service users cannot reach (issue 16, item 0) ----------
+# PostgreSQL runs as `postgres` and httpd's workers as www-data/nobody; a
+# checkout under a 0700 directory (/root, Debian 12 homes) is out of their
+# reach.  When not root, every service runs as the invoking user instead.
+
+# lcrm_reachable DIR: true when postgres, www-data and nobody can all
+# enter DIR (always true when not root).
+lcrm_reachable() {
+    local u
+    [ "$(id -u)" -eq 0 ] || return 0
+    for u in postgres www-data nobody; do
+        id -u "$u" >/dev/null 2>&1 || continue
+        runuser -u "$u" -- test -x "$1" 2>/dev/null || return 1
+    done
+}
+
+# lcrm_copy_source SRC DEST: the checkout's source files (tracked and
+# untracked, not ignored: what a clone holds plus local changes) and the
+# docs build (docs/node_modules, docs/site) into DEST, readable by all.
+lcrm_copy_source() {
+    local src=$1 dest=$2 d
+    mkdir -p "$dest"
+    if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$src" && git ls-files -co --exclude-standard -z \
+            | xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh \
+            | tar --null -T - -cf -) | tar -C "$dest" -xf - || return 1
+    else
+        tar -C "$src" --exclude=./var --exclude=./.git -cf - . \
+            | tar -C "$dest" -xf - || return 1
+    fi
+    for d in docs/node_modules docs/site; do
+        [ -d "$src/$d" ] && cp -a "$src/$d" "$dest/$d"
+    done
+    chmod -R a+rX "$dest"
+}
+
+# lcrm_state_dir: prints where scripts/dev keeps its runtime state:
+# <checkout>/var, or, when the services cannot reach the checkout, a 0755
+# directory /var/tmp/leadcrm-dev-<hash of the path> that <checkout>/var
+# then links to (so create_admin and "rm -r var" keep working).
+lcrm_state_dir() {
+    local var="$LCRM_ROOT/var" state
+    if lcrm_reachable "$LCRM_ROOT"; then
+        if [ -L "$var" ] && ! lcrm_reachable "$(readlink -f "$var")"; then rm -f "$var"; fi
+        mkdir -p "$var"
+    else
+        state=/var/tmp/leadcrm-dev-$(printf '%s' "$LCRM_ROOT" | sha256sum | cut -c1-16)
+        if [ ! -L "$var" ] && [ -d "$var" ]; then
+            [ -e "$var/pg/PG_VERSION" ] \
+                && lcrm_die "$var holds a database the postgres user cannot reach; move it away"
+            rm -rf "$var"
+        fi
+        [ -L "$state" ] && lcrm_die "$state is a symbolic link; refusing it"
+        mkdir -p "$state"
+        [ "$(stat -c %u "$state")" = "$(id -u)" ] || lcrm_die "$state is not ours; refusing it"
+        chmod 755 "$state"
+        ln -sfn "$state" "$var"
+        lcrm_log "the checkout is not reachable by postgres/www-data: state in $state ($var links to it)"
+    fi
+    (cd "$var" && pwd -P)
 }

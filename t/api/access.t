@@ -8,7 +8,7 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use LeadCRM::Test;
 
-plan tests => 23;
+plan tests => 26;
 
 my $path = '/static-admin/secret.txt';
 my ($res, $j) = api(GET => $path);
@@ -91,10 +91,20 @@ ok index($errors, $hash) < 0 && index($access, $lu->{token}) < 0;
 # the JSON access log: one JSON object per line with id, user and route
 {
     require JSON::PP;
-    my @lines = split /^/m, slurp_until("$logs/leadcrm_access.json",
-        qr/"user":"\Q$lu->{id}\E".*"route":"GET \/auth\/profile"/);
-    my $bad = grep { !eval { JSON::PP->new->decode($_); 1 } } @lines;
+    # hostile URLs: UTF-8 (httpd's own %U would write caf\xc3\xa9, not
+    # JSON), control bytes, invalid UTF-8, quotes and backslashes
+    my @hostile = ('/api/leads/caf%C3%A9', '/api/leads/a%01b%1Fc%7F',
+                   '/api/leads/%FF%FE%C0%AF', '/api/leads/q%22%5C%22',
+                   '/no/such/%E2%80%A8line');
+    api(GET => $_) for @hostile;
+    my @lines = split /^/m, slurp_until("$logs/leadcrm_access.json.log",
+        qr/\xe2\x80\xa8line"/);
+    my $bad = grep { !eval { JSON::PP->new->utf8->decode($_); 1 } } @lines;
     ok @lines > 10 && $bad == 0;
+    my %uris = map { my $o = eval { JSON::PP->new->utf8->decode($_) }; $o ? ($o->{uri} => 1) : () } @lines;
+    ok $uris{"/api/leads/caf\x{e9}"};
+    ok $uris{"/api/leads/a\x{01}b\x{1f}c\x{7f}"} && $uris{'/api/leads/q"\\"'};
+    ok $uris{"/api/leads/\x{fffd}\x{fffd}\x{fffd}\x{fffd}"};
     my ($mine) = grep { /"user":"\Q$lu->{id}\E"/ && /"route":"GET \/auth\/profile"/ } @lines;
     ok defined $mine && $mine =~ /"id":"[A-Za-z0-9\@_-]{20,}"/ && $mine =~ /"status":200/;
     # module error-log lines carry the request id

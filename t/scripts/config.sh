@@ -122,9 +122,37 @@ if grep -q "LCRM00001.*readable by group or others" <<<"$out"; then
 # the shipped config parses with the dev defines
 { base; echo "LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so"
   echo "LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so"
-  echo "Define LEADCRM_KEY_FILE $T/good.key"; echo "Include $ROOT/conf/leadcrm.conf"; } > "$T/httpd.conf"
+  echo "Define LEADCRM_KEY_FILE $T/good.key"; echo "Define LEADCRM_LOCAL_CONF $T/none/*.conf"
+  echo "Include $ROOT/conf/leadcrm.conf"; } > "$T/httpd.conf"
 if "${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" >/dev/null 2>&1; then ok "shipped leadcrm.conf parses"
 else nok "shipped leadcrm.conf parses: $("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1)"; fi
+
+# Site Defines in the local directory the shipped conf includes first
+# (Debian reads conf-enabled/ after mods-enabled/): its key file wins
+mkdir -p "$T/local"; echo "Define LEADCRM_KEY_FILE $T/short.key" > "$T/local/site.conf"
+{ base; echo "LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so"
+  echo "Define LEADCRM_LOCAL_CONF $T/local/*.conf"; echo "Include $ROOT/conf/leadcrm.conf"; } > "$T/httpd.conf"
+out=$("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1)
+if grep -q "$T/short.key.*at least 32 bytes" <<<"$out"; then ok "a Define in the local conf directory applies"
+else nok "a Define in the local conf directory applies: $out"; fi
+# the shipped conf touches only the module's own locations (issue 16 item 3)
+if ! grep -Eq '^\s*(ServerTokens|ServerSignature|TraceEnable|LimitRequest[A-Za-z]*|RequestReadTimeout|ErrorLogFormat|CustomLog|GlobalLog)\b' "$ROOT/conf/leadcrm.conf" \
+   && ! awk '/^[[:space:]]*<(Location|LocationMatch|Directory)/{d++} /^[[:space:]]*<\/(Location|LocationMatch|Directory)>/{d--} d==0 && /^[[:space:]]*Header /{f=1} END{exit !f}' "$ROOT/conf/leadcrm.conf"; then
+    ok "leadcrm.conf sets nothing server-wide (no tokens, limits, log formats, global headers)"
+else nok "leadcrm.conf sets something server-wide"; fi
+
+# DBDMax sizing warnings, with the numbers (LCRM01301, LCRM01302)
+{ base; echo "$K"; echo "ThreadsPerChild 25"; echo "MaxRequestWorkers 50"; echo "DBDMax 4"; } > "$T/httpd.conf"
+out=$("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "LCRM01301: DBDMax 4 < ThreadsPerChild 25" <<<"$out"; then ok "DBDMax < ThreadsPerChild warns (-t still passes)"
+else nok "DBDMax < ThreadsPerChild warns: rc=$rc $out"; fi
+{ base; echo "$K"; echo "ThreadsPerChild 25"; echo "MaxRequestWorkers 150"; echo "<IfModule dbd_module>"; echo "DBDMax 25"; echo "</IfModule>"; } > "$T/httpd.conf"
+out=$("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1)
+if grep -q "LCRM01302: up to 150 PostgreSQL connections from this server (DBDMax 25 x 6 child processes) > 100" <<<"$out"; then
+    ok "DBDMax x processes > 100 warns"; else nok "DBDMax x processes > 100 warns: $out"; fi
+{ base; echo "$K"; echo "ThreadsPerChild 16"; echo "MaxRequestWorkers 32"; echo "DBDMax 16"; } > "$T/httpd.conf"
+out=$("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1)
+if ! grep -q "LCRM0130[12]" <<<"$out"; then ok "a sized config does not warn"; else nok "a sized config warns: $out"; fi
 
 # warning-free build: the build log of this tree has no compiler warning
 if [ -f "$ROOT/build.log" ] && ! grep -qi "warning:" "$ROOT/build.log"; then

@@ -61,7 +61,7 @@ err_has() { grep -qF -- "$1" "$tmp/err"; }
 out_has() { grep -qE -- "$1" "$tmp/out"; }
 create() { "$admin" create-admin "$@"; }
 
-echo "1..54"
+echo "1..68"
 
 # ---- success --------------------------------------------------------------
 email="admin-$tag@x.io"
@@ -240,6 +240,25 @@ check "wrapper environment" \
 rm "$tmp/repo/leadcrm-admin"
 expect 1 "wrapper without a built binary hints at make" "" "$tmp/repo/scripts/create_admin"
 
+# ---- operator commands (issue 16) -------------------------------------------
+expect 0 "--version" "" "$admin" --version
+check "--version names the tool and version" out_has '^leadcrm-admin \(mod_leadcrm\) [0-9]'
+expect 0 "set-password for a live user" "new pass word 9\n" \
+    "$admin" set-password --email "$email" --password-stdin
+check "set-password reports the revoked sessions" out_has "^password set for $email \(id .*, [0-9]+ sessions revoked\)\$"
+expect 0 "the new password verifies" "new pass word 9\n" \
+    "$admin" verify-password --email "$email" --password-stdin
+expect 7 "set-password for an unknown email" "new pass word 9\n" \
+    "$admin" set-password --email "nobody-$tag@x.io" --password-stdin
+expect 0 "revoke-sessions" "" "$admin" revoke-sessions --email "$email"
+expect 7 "revoke-sessions for an unknown email" "" "$admin" revoke-sessions --email "nobody-$tag@x.io"
+expect 0 "list-users --role SUPER_ADMIN" "" "$admin" list-users --role SUPER_ADMIN
+check "list-users prints the admin, tab-separated" out_has "^[0-9a-f-]{36}	$email	SUPER_ADMIN	active	"
+expect 1 "list-users --role bogus" "" "$admin" list-users --role ROOT
+expect 0 "seed-demo" "" "$admin" seed-demo
+expect 0 "seed-demo again" "" "$admin" seed-demo
+check "seed-demo is idempotent" out_has '^seed-demo: 0 demo leads added$'
+
 echo "# $failed of $n failed"
-[ "$n" = 54 ] || { echo "# planned 54 tests but ran $n"; exit 1; }
+[ "$n" = 68 ] || { echo "# planned 68 tests but ran $n"; exit 1; }
 [ "$failed" = 0 ]

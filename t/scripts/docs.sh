@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-N=7
+N=8
 n=0
 echo "1..$N"
 ok()   { n=$((n + 1)); echo "ok $n - $*"; }
@@ -48,6 +48,9 @@ SITE="$ROOT/docs/site"
 # 2. self-contained: no script or stylesheet from elsewhere
 check "the page loads no script or stylesheet from a CDN" \
     bash -c "! grep -Eiq '<(script|link)[^>]+(src|href)=\"?(https?:)?//' '$SITE/index.html'"
+# the Redocly badge logo is vendored (the /docs CSP allows img-src data: only)
+check "the Redocly badge loads no image from cdn.redoc.ly" \
+    bash -c "! grep -Eq 'https://cdn\.redoc\.ly/[A-Za-z0-9/._-]*\.(svg|png)' '$SITE/index.html'"
 
 command -v chromium >/dev/null || {
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

@@ -59,6 +59,17 @@ applied=$(cat "$T/a.out" "$T/b.out" | grep -c "applied 9997_slow.sql")
 [ $ra -eq 0 ] && [ $rb -eq 0 ] && [ "$applied" -eq 1 ] && ok "concurrent runs: both exit 0, one applies" \
     || nok "concurrent runs: $ra $rb applied=$applied"
 
+# --status: read-only listing; 0 when up to date, 3 when something is pending
+out=$("$ROOT/scripts/migrate" --status 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '^applied 0001_schema.sql ' <<<"$out" && tail -n 1 <<<"$out" | grep -q 'up to date' \
+    && ok "--status: up to date (exit 0)" || nok "--status up to date: $rc $out"
+cp -r "$ROOT/sql" "$T/sql4"
+printf 'CREATE TABLE lcrm_status_only (x int);\n' > "$T/sql4/9996_pending.sql"
+out=$("$ROOT/scripts/migrate" --dir "$T/sql4" --status 2>&1); rc=$?
+[ $rc -eq 3 ] && grep -q '^pending 9996_pending.sql$' <<<"$out" \
+    && [ "$(q "SELECT to_regclass('lcrm_status_only') IS NULL")" = t ] \
+    && ok "--status: pending listed, exit 3, nothing applied" || nok "--status pending: $rc $out"
+
 # usage errors
 "$ROOT/scripts/migrate" --bogus >/dev/null 2>&1; [ $? -eq 2 ] && ok "bad argument exits 2" || nok "bad argument"
 
