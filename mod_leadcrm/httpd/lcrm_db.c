@@ -8,6 +8,7 @@
 #include "lcrm_db.h"
 #include "lcrm_private.h"
 #include "lcrm_metrics.h"
+#include "lcrm_trace.h"
 
 #include <apr_hash.h>
 #include <apr_lib.h>
@@ -204,9 +205,9 @@ static lcrm_db_rc_e failure(lcrm_db_t *db, run_state_e how)
  * connection (parsed and planned once per connection, not per request),
  * with the single retry after a reset.  rows may be NULL.
  */
-static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
-                        const char *const *args, apr_array_header_t *rows,
-                        int *affected)
+static lcrm_db_rc_e run_statement(lcrm_db_t *db, const char *sql,
+                                  int nargs, const char *const *args,
+                                  apr_array_header_t *rows, int *affected)
 {
     ap_dbd_t *dbd = connection(db);
     const char *name = statement_name(db->r->pool, sql);
@@ -241,6 +242,40 @@ static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
         }
     }
     return failure(db, how == RUN_RETRY ? RUN_SQL_ERROR : how);
+}
+
+/* "db SELECT", "db INSERT"...: the statement's first word. */
+static const char *span_name(apr_pool_t *p, const char *sql)
+{
+    apr_size_t n;
+    while (apr_isspace(*sql) || *sql == '(') {
+        sql++;
+    }
+    for (n = 0; apr_isalpha(sql[n]) && n < 16; n++) {
+    }
+    return apr_pstrcat(p, "db ", apr_pstrmemdup(p, sql, n), NULL);
+}
+
+/*
+ * run_statement inside a tracing span (lcrm_trace.h; a no-op when the
+ * request is not traced).  The span carries the statement text, which
+ * holds only placeholders: bound values are never recorded.
+ */
+static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
+                        const char *const *args, apr_array_header_t *rows,
+                        int *affected)
+{
+    lcrm_span_t *span = lcrm_span_start(db->r, "db", LCRM_SPAN_CLIENT);
+    lcrm_db_rc_e rc;
+
+    if (span) {
+        lcrm_span_rename(span, span_name(db->r->pool, sql));
+        lcrm_span_attr(span, "db.system", "postgresql");
+        lcrm_span_attr(span, "db.statement", sql);
+    }
+    rc = run_statement(db, sql, nargs, args, rows, affected);
+    lcrm_span_end(span, rc == LCRM_DB_ERROR || rc == LCRM_DB_UNAVAILABLE);
+    return rc;
 }
 
 lcrm_db_rc_e lcrm_db_rows(lcrm_db_t *db, const char *sql, int nargs,

@@ -8,6 +8,7 @@
  * (fixed windows, bounded table) are core/lcrm_ratelimit.c.
  */
 #include "lcrm_config.h"
+#include "lcrm_trace.h"
 #include "lcrm_limit.h"
 #include "lcrm_limit_mc.h"
 #include "lcrm_private.h"
@@ -220,9 +221,14 @@ static apr_status_t count_mc(request_rec *r, struct lcrm_limiter *l,
     apr_uint32_t count = 0;
     const char *mkey = apr_psprintf(r->pool, "lcrm:rl:%016" APR_UINT64_T_HEX_FMT
                                     ":%" APR_INT64_T_FMT, key, start);
+    lcrm_span_t *span = lcrm_span_start(r, consume ? "memcached incr"
+                                                   : "memcached get",
+                                        LCRM_SPAN_CLIENT);
     apr_status_t rv = lcrm_limit_mc_count(l->mc, r->pool, mkey, consume,
                                           (apr_uint32_t)rule.window + 5,
                                           &count);
+    lcrm_span_attr(span, "db.system", "memcached");
+    lcrm_span_end(span, rv != APR_SUCCESS);
     if (rv == APR_SUCCESS) {
         res->limit = (apr_uint32_t)rule.limit;
         res->reset = start + rule.window - now;
