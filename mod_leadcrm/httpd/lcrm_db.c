@@ -128,6 +128,17 @@ static run_state_e classify(lcrm_db_t *db, PGconn *conn, PGresult *res)
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, db->r, LCRM_LOGNO(00102)
                   "statement failed: %s (%s)", PQerrorMessage(conn),
                   state ? state : "no SQLSTATE");
+    if (!state && PQstatus(conn) == CONNECTION_OK) {
+        /* No answer from the server although libpq still calls the
+         * connection fine: a write to a server that died (a killed
+         * primary) is reported before libpq has read the EOF.  Reset it
+         * so the pooled connection is usable again (libpq multi-host:
+         * possibly to the new primary); no retry, since the statement
+         * may have run: 503. */
+        apr_hash_clear(prepared_set(dbd));
+        PQreset(conn);
+        return RUN_DOWN;
+    }
     if (PQstatus(conn) != CONNECTION_OK) {
         apr_hash_clear(prepared_set(dbd));
         if (apr_dbd_check_conn(dbd->driver, db->r->pool, dbd->handle)
