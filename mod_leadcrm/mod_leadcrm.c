@@ -13,7 +13,9 @@
 #include "lcrm_limit.h"
 #include "lcrm_metrics.h"
 #include "lcrm_ops.h"
+#include "lcrm_monitor.h"
 #include "lcrm_router.h"
+#include "lcrm_trace.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -74,7 +76,8 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (lcrm_config_limiter(pconf, s) != OK
-        || metrics_post_config(pconf, s) != OK) {
+        || metrics_post_config(pconf, s) != OK
+        || lcrm_monitor_post_config(pconf, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return lcrm_config_post(pconf, s);
@@ -93,6 +96,15 @@ static void leadcrm_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(leadcrm_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* each child re-attaches the rate limiter's global mutex */
     ap_hook_child_init(lcrm_limit_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* monitoring: each child's exporter thread (Sentry, OTLP), the trace
+     * context of every request, its spans and events after the response,
+     * and the module's error-level log lines as Sentry events */
+    ap_hook_child_init(lcrm_monitor_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(lcrm_trace_post_read_request, NULL, NULL,
+                              APR_HOOK_FIRST);
+    ap_hook_log_transaction(lcrm_trace_log_transaction, NULL, NULL,
+                            APR_HOOK_LAST);
+    ap_hook_error_log(lcrm_sentry_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     /* cross-directive checks: also run by apachectl -t */
     ap_hook_check_config(lcrm_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* DBDMax sizing warnings: after the MPM has settled its limits */

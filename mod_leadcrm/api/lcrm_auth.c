@@ -21,6 +21,7 @@
 #include "lcrm_role.h"
 #include "lcrm_router.h"
 #include "lcrm_secret.h"
+#include "lcrm_trace.h"
 #include "lcrm_validate.h"
 
 #include <apr_lib.h>
@@ -175,8 +176,8 @@ static int auth_register(lcrm_ctx_t *ctx)
                             &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
-    if (lcrm_password_hash(r->pool, f.values[1], strlen(f.values[1]),
-                           lcrm_conf_bcrypt_cost(ctx->sc), &hash)
+    if (lcrm_traced_password_hash(r, f.values[1], strlen(f.values[1]),
+                                  lcrm_conf_bcrypt_cost(ctx->sc), &hash)
         || new_refresh(ctx, &token, &token_hash)) {
         return lcrm_problem(r, "internal_error", "cannot hash the password");
     }
@@ -269,8 +270,8 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
         return 2;
     }
     /* unknown accounts spend the same bcrypt time on a dummy hash */
-    if (lcrm_password_verify(password, strlen(password),
-                             found ? row.cols[1] : ctx->sc->dummy_hash)
+    if (lcrm_traced_password_verify(r, password, strlen(password),
+                                    found ? row.cols[1] : ctx->sc->dummy_hash)
             == APR_SUCCESS && found) {
         lcrm_limit_login_release(r, account);
         *user_id = row.cols[0];

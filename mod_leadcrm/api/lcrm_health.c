@@ -51,10 +51,9 @@ static int health_get(lcrm_ctx_t *ctx)
                                json_object_new_string("database unreachable"));
         json_object_object_add(o, "code",
                                json_object_new_string("service_unavailable"));
-        if (lcrm_request_id(r)) {
+        if (lcrm_problem_instance(r)) {
             json_object_object_add(o, "instance", json_object_new_string(
-                apr_pstrcat(r->pool, "urn:request:", lcrm_request_id(r),
-                            NULL)));
+                lcrm_problem_instance(r)));
         }
     }
     return lcrm_respond_obj(r, up ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE, o);

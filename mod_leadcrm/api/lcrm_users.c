@@ -23,6 +23,7 @@
 #include "lcrm_role.h"
 #include "lcrm_router.h"
 #include "lcrm_limit.h"
+#include "lcrm_trace.h"
 
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -409,8 +410,8 @@ static int password_allowed(lcrm_ctx_t *ctx, const char *id, int self,
                          r, apr_pstrcat(r->pool, "u:", row.cols[3], NULL))) {
         lcrm_problem(r, "rate_limited", "too many failed attempts; retry later");
     }
-    else if (self && lcrm_password_verify(current, strlen(current),
-                                          row.cols[1]) != APR_SUCCESS) {
+    else if (self && lcrm_traced_password_verify(r, current, strlen(current),
+                                                 row.cols[1]) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00604)
                       "change-password of %s refused: wrong current"
                       " password (from %s)", id, lcrm_client_ip(r));
@@ -435,8 +436,8 @@ static int password_store(lcrm_ctx_t *ctx, const char *id, int self,
     const char *args[4], *outcome;
     lcrm_db_rc_e rc;
 
-    if (lcrm_password_hash(r->pool, password, strlen(password),
-                           lcrm_conf_bcrypt_cost(ctx->sc), &args[3])) {
+    if (lcrm_traced_password_hash(r, password, strlen(password),
+                                  lcrm_conf_bcrypt_cost(ctx->sc), &args[3])) {
         return lcrm_problem(r, "internal_error", "cannot hash the password");
     }
     args[0] = ctx->caller->user_id;

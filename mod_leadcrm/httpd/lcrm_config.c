@@ -7,6 +7,7 @@
 #include "lcrm_config.h"
 #include "lcrm_private.h"
 #include "lcrm_password.h"
+#include "lcrm_monitor.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -89,6 +90,7 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(rl_slots);
     MERGE_PTR(rl_store);
     MERGE_NUM(rl_v6prefix);
+    m->monitor = base->monitor;     /* main server only */
     return m;
 }
 
@@ -663,6 +665,24 @@ const command_rec lcrm_directives[] = {
     AP_INIT_TAKE1("LeadCRMRateLimitIPv6Prefix", set_rate_v6prefix, NULL,
                   RSRC_CONF, "IPv6 clients share limits per prefix of "
                   "this length (48..128, default 64)"),
+    /* monitoring (lcrm_monitor.c): main server only */
+    AP_INIT_TAKE1("LeadCRMSentryDSN", lcrm_monitor_set_dsn, NULL, RSRC_CONF,
+                  "Sentry DSN https://KEY@HOST/PROJECT (errors and 5xx)"),
+    AP_INIT_FLAG("LeadCRMSentrySendPII", lcrm_monitor_set_pii, NULL,
+                 RSRC_CONF, "On: add client address and query string"),
+    AP_INIT_TAKE1("LeadCRMSentryEnvironment", lcrm_monitor_set_text, NULL,
+                  RSRC_CONF, "Sentry environment (default production)"),
+    AP_INIT_TAKE1("LeadCRMSentryRelease", lcrm_monitor_set_text, NULL,
+                  RSRC_CONF, "Sentry release (default mod_leadcrm@VERSION)"),
+    AP_INIT_TAKE1("LeadCRMServiceName", lcrm_monitor_set_text, NULL,
+                  RSRC_CONF, "OTLP service.name (default mod_leadcrm)"),
+    AP_INIT_TAKE1("LeadCRMOTLPEndpoint", lcrm_monitor_set_otlp, NULL,
+                  RSRC_CONF, "OTLP/HTTP traces URL, e.g. "
+                  "http://127.0.0.1:4318/v1/traces"),
+    AP_INIT_TAKE1("LeadCRMTraceSampleRatio", lcrm_monitor_set_ratio, NULL,
+                  RSRC_CONF, "share of new traces exported, 0 to 1"),
+    AP_INIT_TAKE1("LeadCRMMonitorQueueSize", lcrm_monitor_set_queue, NULL,
+                  RSRC_CONF, "documents queued per kind before dropping"),
     {NULL}
 };
 

@@ -43,6 +43,8 @@ typedef struct {
     apr_int64_t rl_slots;
     const char *rl_store;       /* memcached servers, NULL = shm */
     apr_int64_t rl_v6prefix;    /* IPv6 client grouping, bits */
+    /* monitoring (lcrm_monitor.c): main server only, never merged */
+    struct lcrm_monitor_conf *monitor;
     /* filled at post_config, read-only afterwards */
     lcrm_token_cfg_t token;
     const char *dummy_hash;

@@ -8,6 +8,7 @@
 #include "lcrm_db.h"
 #include "lcrm_private.h"
 #include "lcrm_metrics.h"
+#include "lcrm_trace.h"
 
 #include <apr_hash.h>
 #include <apr_lib.h>
@@ -178,6 +179,17 @@ static run_state_e classify(lcrm_db_t *db, PGconn *conn, PGresult *res,
     ap_dbd_t *dbd = db->dbd;
 
     db->why = failure_text(db->r->pool, conn, res);
+    if (!state && PQstatus(conn) == CONNECTION_OK) {
+        /* No answer from the server although libpq still calls the
+         * connection fine: a write to a server that died (a killed
+         * primary) is reported before libpq has read the EOF.  Reset it
+         * so the pooled connection is usable again (libpq multi-host:
+         * possibly to the new primary); no retry, since the statement
+         * may have run: 503. */
+        apr_hash_clear(prepared_set(dbd));
+        PQreset(conn);
+        return RUN_DOWN;
+    }
     if (PQstatus(conn) != CONNECTION_OK) {
         apr_hash_clear(prepared_set(dbd));
         if (apr_dbd_check_conn(dbd->driver, db->r->pool, dbd->handle)
@@ -262,9 +274,9 @@ static lcrm_db_rc_e failure(lcrm_db_t *db, run_state_e how)
  * connection or a statement the server lost (26000) is prepared again.
  * rows may be NULL.
  */
-static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
-                        const char *const *args, apr_array_header_t *rows,
-                        int *affected)
+static lcrm_db_rc_e run_statement(lcrm_db_t *db, const char *sql,
+                                  int nargs, const char *const *args,
+                                  apr_array_header_t *rows, int *affected)
 {
     ap_dbd_t *dbd = connection(db);
     const char *name = statement_name(db->r->pool, sql);
@@ -306,6 +318,40 @@ static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
         }
     }
     return failure(db, how == RUN_RETRY ? RUN_SQL_ERROR : how);
+}
+
+/* "db SELECT", "db INSERT"...: the statement's first word. */
+static const char *span_name(apr_pool_t *p, const char *sql)
+{
+    apr_size_t n;
+    while (apr_isspace(*sql) || *sql == '(') {
+        sql++;
+    }
+    for (n = 0; apr_isalpha(sql[n]) && n < 16; n++) {
+    }
+    return apr_pstrcat(p, "db ", apr_pstrmemdup(p, sql, n), NULL);
+}
+
+/*
+ * run_statement inside a tracing span (lcrm_trace.h; a no-op when the
+ * request is not traced).  The span carries the statement text, which
+ * holds only placeholders: bound values are never recorded.
+ */
+static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
+                        const char *const *args, apr_array_header_t *rows,
+                        int *affected)
+{
+    lcrm_span_t *span = lcrm_span_start(db->r, "db", LCRM_SPAN_CLIENT);
+    lcrm_db_rc_e rc;
+
+    if (span) {
+        lcrm_span_rename(span, span_name(db->r->pool, sql));
+        lcrm_span_attr(span, "db.system", "postgresql");
+        lcrm_span_attr(span, "db.statement", sql);
+    }
+    rc = run_statement(db, sql, nargs, args, rows, affected);
+    lcrm_span_end(span, rc == LCRM_DB_ERROR || rc == LCRM_DB_UNAVAILABLE);
+    return rc;
 }
 
 lcrm_db_rc_e lcrm_db_rows(lcrm_db_t *db, const char *sql, int nargs,

@@ -8,6 +8,7 @@
 #include "lcrm_fields.h"
 #include "lcrm_json.h"
 #include "lcrm_problem.h"
+#include "lcrm_trace.h"
 
 #include <apr_strings.h>
 #include <ap_expr.h>
@@ -24,6 +25,17 @@ const char *lcrm_request_id(const request_rec *r)
 const char *lcrm_client_ip(const request_rec *r)
 {
     return r->useragent_ip ? r->useragent_ip : "-";
+}
+
+const char *lcrm_problem_instance(request_rec *r)
+{
+    const char *id = lcrm_request_id(r), *trace = lcrm_trace_id(r);
+    if (!id) {
+        return NULL;
+    }
+    return trace ? apr_pstrcat(r->pool, "urn:request:", id, ";trace=", trace,
+                               NULL)
+                 : apr_pstrcat(r->pool, "urn:request:", id, NULL);
 }
 
 void lcrm_no_store(request_rec *r)
@@ -77,7 +89,7 @@ static json_object *problem_object(request_rec *r, const lcrm_problem_t *p,
                                    apr_array_header_t *errors)
 {
     json_object *o = lcrm_json_own(r->pool, json_object_new_object());
-    const char *id = lcrm_request_id(r);
+    const char *id = lcrm_problem_instance(r);
 
     json_object_object_add(o, "type", json_object_new_string("about:blank"));
     json_object_object_add(o, "title", json_object_new_string(p->title));
@@ -86,9 +98,7 @@ static json_object *problem_object(request_rec *r, const lcrm_problem_t *p,
                            json_object_new_string(detail ? detail : p->title));
     json_object_object_add(o, "code", json_object_new_string(p->code));
     if (id) {
-        json_object_object_add(o, "instance", json_object_new_string(
-                                   apr_pstrcat(r->pool, "urn:request:", id,
-                                               NULL)));
+        json_object_object_add(o, "instance", json_object_new_string(id));
     }
     if (errors && errors->nelts) {
         json_object_object_add(o, "errors", errors_array(errors));

@@ -75,6 +75,10 @@ void lcrm_http_register_filters(void);
 /* The request id (mod_unique_id), or NULL. */
 const char *lcrm_request_id(const request_rec *r);
 
+/* The problem+json "instance" of r: "urn:request:<request id>", followed
+ * by ";trace=<trace id>" (lcrm_trace.h); NULL without a request id. */
+const char *lcrm_problem_instance(request_rec *r);
+
 /* For log lines: the client address (mod_remoteip-aware), or "-". */
 const char *lcrm_client_ip(const request_rec *r);
 

@@ -19,6 +19,7 @@
  * class).
  */
 #include "lcrm_config.h"
+#include "lcrm_trace.h"
 #include "lcrm_limit.h"
 #include "lcrm_limit_mc.h"
 #include "lcrm_private.h"
@@ -268,10 +269,14 @@ static apr_status_t count_mc(request_rec *r, struct lcrm_limiter *l,
                                    name, start);
     apr_uint32_t previous = 0, count = 0;
     apr_status_t rv = APR_SUCCESS;
+    lcrm_span_t *span;
 
     if (!l->mc) {
         return APR_ENOTIMPL;
     }
+    span = lcrm_span_start(r, consume > 0 ? "memcached incr"
+                                          : "memcached get", LCRM_SPAN_CLIENT);
+    lcrm_span_attr(span, "db.system", "memcached");
     if (sliding) {
         rv = lcrm_limit_mc_get(l->mc, r->pool, apr_psprintf(
                                    r->pool, "lcrm:rl:%s:%" APR_INT64_T_FMT,
@@ -288,6 +293,7 @@ static apr_status_t count_mc(request_rec *r, struct lcrm_limiter *l,
     else if (rv == APR_SUCCESS) {
         rv = lcrm_limit_mc_get(l->mc, r->pool, cur, &count);
     }
+    lcrm_span_end(span, rv != APR_SUCCESS);
     if (rv != APR_SUCCESS) {
         return rv;
     }

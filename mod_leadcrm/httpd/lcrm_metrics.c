@@ -45,6 +45,12 @@ static const char *const event_lines[LCRM_M_EVENTS] = {
     "leadcrm_consultations_booked_total",
     "leadcrm_booking_conflicts_total",
     "leadcrm_db_acquire_failures_total",
+    "leadcrm_export_total{kind=\"sentry\",result=\"sent\"}",
+    "leadcrm_export_total{kind=\"sentry\",result=\"failed\"}",
+    "leadcrm_export_total{kind=\"sentry\",result=\"dropped\"}",
+    "leadcrm_export_total{kind=\"otlp\",result=\"sent\"}",
+    "leadcrm_export_total{kind=\"otlp\",result=\"failed\"}",
+    "leadcrm_export_total{kind=\"otlp\",result=\"dropped\"}",
 };
 
 int lcrm_metrics_post_config(apr_pool_t *pconf, server_rec *s,
@@ -104,6 +110,14 @@ void lcrm_metrics_route(request_rec *r, const lcrm_route_t *route)
 void lcrm_metrics_event(request_rec *r, lcrm_metric_e what)
 {
     const struct lcrm_metrics *m = lcrm_sconf(r->server)->metrics;
+    if (m) {
+        apr_atomic_add64(&m->seg->events[what], 1);
+    }
+}
+
+void lcrm_metrics_count(server_rec *s, lcrm_metric_e what)
+{
+    const struct lcrm_metrics *m = lcrm_sconf(s)->metrics;
     if (m) {
         apr_atomic_add64(&m->seg->events[what], 1);
     }

@@ -21,6 +21,13 @@ typedef enum {
     LCRM_M_BOOKED,
     LCRM_M_BOOKING_CONFLICT,
     LCRM_M_DB_ACQUIRE_FAILED,
+    /* monitoring export (lcrm_monitor.c) */
+    LCRM_M_EXPORT_SENTRY_SENT,
+    LCRM_M_EXPORT_SENTRY_FAILED,
+    LCRM_M_EXPORT_SENTRY_DROPPED,
+    LCRM_M_EXPORT_OTLP_SENT,
+    LCRM_M_EXPORT_OTLP_FAILED,
+    LCRM_M_EXPORT_OTLP_DROPPED,
     LCRM_M_EVENTS
 } lcrm_metric_e;
 
@@ -40,6 +47,9 @@ void lcrm_metrics_route(request_rec *r, const lcrm_route_t *route);
 
 /* Counts one event. */
 void lcrm_metrics_event(request_rec *r, lcrm_metric_e what);
+
+/* Counts one event outside a request (s: any server of the config). */
+void lcrm_metrics_count(server_rec *s, lcrm_metric_e what);
 
 /* log_transaction hook: status class and latency of routed requests. */
 int lcrm_metrics_log(request_rec *r);

@@ -57,7 +57,8 @@ static const char *log_json(request_rec *r, char *arg)
     return apr_psprintf(p,
         "{\"time\":\"%s.%03d%s\",\"id\":%s,\"client\":%s,\"user\":%s,"
         "\"method\":%s,\"uri\":%s,\"route\":%s,\"status\":%d,"
-        "\"bytes\":%" APR_OFF_T_FMT ",\"duration_us\":%" APR_TIME_T_FMT "}",
+        "\"bytes\":%" APR_OFF_T_FMT ",\"duration_us\":%" APR_TIME_T_FMT
+        ",\"trace\":%s}",
         when, (int)(t.tm_usec / 1000), zone,
         lcrm_logjson_str(p, id),
         lcrm_logjson_str(p, r->useragent_ip),
@@ -67,7 +68,8 @@ static const char *log_json(request_rec *r, char *arg)
         lcrm_logjson_str(p, first_note(r, orig, "leadcrm-route")),
         r->status,
         (apr_off_t)(r->sent_bodyct ? r->bytes_sent : 0),
-        apr_time_now() - orig->request_time);
+        apr_time_now() - orig->request_time,
+        lcrm_logjson_str(p, first_note(r, orig, "leadcrm-trace-id")));
 }
 
 void lcrm_ops_pre_config(apr_pool_t *pconf)

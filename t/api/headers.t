@@ -25,7 +25,7 @@ my @responses = (
     [TRACE => '/health'],                     # TraceEnable off: 405
 );
 
-plan tests => @responses * (keys(%security) + 3) + 24;
+plan tests => @responses * (keys(%security) + 3) + 26;
 
 for my $req (@responses) {
     my ($res) = api(@$req);
@@ -84,9 +84,20 @@ ok !defined $res->header('Access-Control-Allow-Origin')
 ($res) = api(OPTIONS => '/static-admin/secret.txt', headers => { Origin => $origin,
     'Access-Control-Request-Method' => 'GET' });
 ok $res->code == 204;
-# problem+json "instance" carries the same request id
+# problem+json "instance" carries the same request id and the trace id of
+# the traceparent response header
 ($res, my $pj) = api(GET => '/auth/profile');
-ok(($pj->{instance} // '') eq 'urn:request:' . ($res->header('X-Request-Id') // 'none'));
+my ($tid) = ($res->header('traceparent') // '') =~ /^00-([0-9a-f]{32})-[0-9a-f]{16}-0[01]$/;
+ok(defined $tid && ($pj->{instance} // '') eq 'urn:request:'
+    . ($res->header('X-Request-Id') // 'none') . ";trace=$tid");
+# an incoming traceparent is continued: same trace id, a new span id
+my $in = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+($res, $pj) = api(GET => '/auth/profile', headers => { traceparent => $in });
+ok(($res->header('traceparent') // '') =~ /^00-4bf92f3577b34da6a3ce929d0e0e4736-(?!00f067aa0ba902b7)[0-9a-f]{16}-01$/
+    && ($pj->{instance} // '') =~ /;trace=4bf92f3577b34da6a3ce929d0e0e4736$/);
+# a malformed one starts a new trace
+($res) = api(GET => '/health', headers => { traceparent => '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01' });
+ok(($res->header('traceparent') // '') =~ /^00-(?!4bf92f3577b34da6a3ce929d0e0e4736)[0-9a-f]{32}-/);
 # TRACE, refused by httpd itself, is a problem document too
 ($res) = api(TRACE => '/health');
 ok problem_ok($res, 405, 'method_not_allowed');

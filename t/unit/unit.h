@@ -49,5 +49,6 @@ void lcrm_test_register_query(void);
 void lcrm_test_register_ratelimit(void);
 void lcrm_test_register_aead(void);
 void lcrm_test_register_logjson(void);
+void lcrm_test_register_trace_ctx(void);
 
 #endif

@@ -1,0 +1,314 @@
+/*
+ * lcrm_trace: trace context, spans and their OTLP/HTTP JSON form (see
+ * lcrm_trace.h).  The trace of a request hangs off the main request's
+ * pool (shared by internal redirects), so subrequests and error documents
+ * add to the same trace.  Span attributes never carry values bound to
+ * statements, bodies, headers, query strings or e-mail addresses.
+ */
+#include "lcrm_trace.h"
+#include "lcrm_authn.h"
+#include "lcrm_json.h"
+#include "lcrm_monitor.h"
+#include "lcrm_password.h"
+#include "lcrm_private.h"
+#include "lcrm_trace_ctx.h"
+
+#include <apr_strings.h>
+#include <http_protocol.h>
+#include <json-c/json.h>
+
+#define MAX_SPANS 256                /* per request; more are not recorded */
+#define MAX_ERRORS 16                /* error messages kept per request */
+#define TRACE_KEY "lcrm-trace"
+
+struct lcrm_span {
+    apr_pool_t *pool;            /* the request's */
+    const char *name;
+    char id[LCRM_SPAN_ID_HEX + 1];
+    const char *parent;          /* span id, or NULL for a root */
+    apr_time_t start, end;
+    int kind;
+    int error;
+    apr_array_header_t *attrs;   /* key, value, key, value... */
+};
+
+typedef struct {
+    apr_pool_t *pool;
+    char trace_id[LCRM_TRACE_ID_HEX + 1];
+    const char *tracestate;
+    int sampled;                 /* the flag we propagate */
+    int recorded;                /* spans are kept and exported */
+    lcrm_span_t root;
+    apr_array_header_t *spans;   /* of lcrm_span_t * (children) */
+    apr_array_header_t *errors;  /* of const char * (error log lines) */
+} trace_t;
+
+static trace_t *trace_of(const request_rec *r)
+{
+    void *t = NULL;
+    while (r->main) {
+        r = r->main;
+    }
+    apr_pool_userdata_get(&t, TRACE_KEY, r->pool);
+    return t;
+}
+
+static void new_span_id(char *out)
+{
+    unsigned char b[8];
+    ap_random_insecure_bytes(b, sizeof(b));
+    lcrm_trace_hex_id(b, sizeof(b), out);
+}
+
+int lcrm_trace_post_read_request(request_rec *r)
+{
+    trace_t *t = apr_pcalloc(r->pool, sizeof(*t));
+    lcrm_traceparent_t in;
+    int parent = lcrm_traceparent_parse(
+        apr_table_get(r->headers_in, "traceparent"), &in);
+
+    t->pool = r->pool;
+    if (parent) {
+        memcpy(t->trace_id, in.trace_id, sizeof(t->trace_id));
+        t->root.parent = apr_pstrdup(r->pool, in.parent_id);
+        t->sampled = in.sampled;
+        t->tracestate = apr_table_get(r->headers_in, "tracestate");
+    }
+    else {
+        unsigned char b[16];
+        ap_random_insecure_bytes(b, sizeof(b));
+        lcrm_trace_hex_id(b, sizeof(b), t->trace_id);
+        t->sampled = lcrm_trace_sampled(
+            t->trace_id, lcrm_monitor_ratio(lcrm_monitor_conf()));
+    }
+    t->recorded = t->sampled && lcrm_monitor_enabled(LCRM_EXPORT_OTLP);
+    new_span_id(t->root.id);
+    t->root.start = r->request_time;
+    t->root.kind = 2;            /* SERVER */
+    t->spans = apr_array_make(r->pool, 8, sizeof(lcrm_span_t *));
+    t->errors = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_pool_userdata_setn(t, TRACE_KEY, NULL, r->pool);
+    apr_table_setn(r->err_headers_out, "traceparent",
+                   lcrm_traceparent_format(r->pool, t->trace_id, t->root.id,
+                                           t->sampled));
+    apr_table_setn(r->notes, "leadcrm-trace-id", t->trace_id);
+    apr_table_setn(r->subprocess_env, "LEADCRM_TRACE_ID", t->trace_id);
+    return DECLINED;
+}
+
+const char *lcrm_trace_id(const request_rec *r)
+{
+    trace_t *t = trace_of(r);
+    return t ? t->trace_id : NULL;
+}
+
+const char *lcrm_trace_traceparent(request_rec *r, const lcrm_span_t *span)
+{
+    trace_t *t = trace_of(r);
+    if (!t) {
+        return NULL;
+    }
+    return lcrm_traceparent_format(r->pool, t->trace_id,
+                                   span ? span->id : t->root.id, t->sampled);
+}
+
+lcrm_span_t *lcrm_span_start(request_rec *r, const char *name, int kind)
+{
+    trace_t *t = trace_of(r);
+    lcrm_span_t *sp;
+
+    if (!t || !t->recorded || t->spans->nelts >= MAX_SPANS) {
+        return NULL;
+    }
+    sp = apr_pcalloc(t->pool, sizeof(*sp));
+    sp->pool = t->pool;
+    sp->name = name;
+    new_span_id(sp->id);
+    sp->parent = t->root.id;
+    sp->kind = kind;
+    sp->start = apr_time_now();
+    APR_ARRAY_PUSH(t->spans, lcrm_span_t *) = sp;
+    return sp;
+}
+
+void lcrm_span_attr(lcrm_span_t *span, const char *key, const char *value)
+{
+    if (!span || !key || !value) {
+        return;
+    }
+    if (!span->attrs) {
+        span->attrs = apr_array_make(span->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(span->attrs, const char *) = apr_pstrdup(span->pool, key);
+    APR_ARRAY_PUSH(span->attrs, const char *) = apr_pstrdup(span->pool,
+                                                            value);
+}
+
+void lcrm_span_rename(lcrm_span_t *span, const char *name)
+{
+    if (span && name) {
+        span->name = name;
+    }
+}
+
+void lcrm_span_end(lcrm_span_t *span, int error)
+{
+    if (span && !span->end) {
+        span->end = apr_time_now();
+        span->error = error;
+    }
+}
+
+apr_status_t lcrm_traced_password_verify(request_rec *r, const char *pw,
+                                         apr_size_t len, const char *hash)
+{
+    lcrm_span_t *span = lcrm_span_start(r, "bcrypt verify",
+                                        LCRM_SPAN_INTERNAL);
+    apr_status_t rv = lcrm_password_verify(pw, len, hash);
+    lcrm_span_end(span, 0);   /* a mismatch is not a failure of the span */
+    return rv;
+}
+
+apr_status_t lcrm_traced_password_hash(request_rec *r, const char *pw,
+                                       apr_size_t len, int cost,
+                                       const char **hash)
+{
+    lcrm_span_t *span = lcrm_span_start(r, "bcrypt hash", LCRM_SPAN_INTERNAL);
+    apr_status_t rv = lcrm_password_hash(r->pool, pw, len, cost, hash);
+    lcrm_span_end(span, rv != APR_SUCCESS);
+    return rv;
+}
+
+/* ---- OTLP JSON ----------------------------------------------------------- */
+
+static json_object *attr(const char *key, json_object *value, const char *type)
+{
+    json_object *a = json_object_new_object(), *v = json_object_new_object();
+    json_object_object_add(v, type, value);
+    json_object_object_add(a, "key", json_object_new_string(key));
+    json_object_object_add(a, "value", v);
+    return a;
+}
+
+static json_object *span_json(apr_pool_t *p, const trace_t *t,
+                              const lcrm_span_t *sp)
+{
+    json_object *o = json_object_new_object(), *attrs = json_object_new_array();
+    json_object *status = json_object_new_object();
+    int i;
+
+    json_object_object_add(o, "traceId", json_object_new_string(t->trace_id));
+    json_object_object_add(o, "spanId", json_object_new_string(sp->id));
+    if (sp->parent) {
+        json_object_object_add(o, "parentSpanId",
+                               json_object_new_string(sp->parent));
+    }
+    if (sp == &t->root && t->tracestate) {
+        json_object_object_add(o, "traceState",
+                               json_object_new_string(t->tracestate));
+    }
+    json_object_object_add(o, "name", json_object_new_string(sp->name));
+    json_object_object_add(o, "kind", json_object_new_int(sp->kind));
+    json_object_object_add(o, "startTimeUnixNano", json_object_new_string(
+        apr_psprintf(p, "%" APR_TIME_T_FMT "000", sp->start)));
+    json_object_object_add(o, "endTimeUnixNano", json_object_new_string(
+        apr_psprintf(p, "%" APR_TIME_T_FMT "000",
+                     sp->end ? sp->end : apr_time_now())));
+    for (i = 0; sp->attrs && i + 1 < sp->attrs->nelts; i += 2) {
+        json_object_array_add(attrs, attr(
+            APR_ARRAY_IDX(sp->attrs, i, const char *),
+            json_object_new_string(APR_ARRAY_IDX(sp->attrs, i + 1,
+                                                 const char *)),
+            "stringValue"));
+    }
+    json_object_object_add(o, "attributes", attrs);
+    json_object_object_add(status, "code", json_object_new_int(sp->error ? 2
+                                                                         : 1));
+    json_object_object_add(o, "status", status);
+    return o;
+}
+
+/* All spans of the request as "{..},{..}" for the exporter's batch. */
+static void export_spans(request_rec *r, trace_t *t)
+{
+    apr_array_header_t *parts = apr_array_make(r->pool, t->spans->nelts + 1,
+                                               sizeof(const char *));
+    const char *doc;
+    int i;
+
+    APR_ARRAY_PUSH(parts, const char *) = lcrm_json_dump(
+        r->pool, lcrm_json_own(r->pool, span_json(r->pool, t, &t->root)));
+    for (i = 0; i < t->spans->nelts; i++) {
+        APR_ARRAY_PUSH(parts, const char *) = lcrm_json_dump(
+            r->pool, lcrm_json_own(r->pool, span_json(
+                r->pool, t, APR_ARRAY_IDX(t->spans, i, lcrm_span_t *))));
+    }
+    doc = apr_array_pstrcat(r->pool, parts, ',');
+    lcrm_monitor_enqueue(LCRM_EXPORT_OTLP, doc, strlen(doc));
+}
+
+/* The request span: route (or method), status, request id, user. */
+static void close_root(request_rec *r, request_rec *last, trace_t *t,
+                       int status)
+{
+    const char *route = apr_table_get(last->notes, "leadcrm-route");
+    const char *user = apr_table_get(last->notes, LCRM_NOTE_USER);
+    const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
+
+    if (!route) {
+        route = apr_table_get(r->notes, "leadcrm-route");
+    }
+    t->root.pool = r->pool;
+    t->root.name = route ? route : r->method;
+    lcrm_span_attr(&t->root, "http.request.method", r->method);
+    lcrm_span_attr(&t->root, "http.route", route);
+    lcrm_span_attr(&t->root, "http.response.status_code",
+                   apr_itoa(r->pool, status));
+    lcrm_span_attr(&t->root, "leadcrm.request_id", id);
+    lcrm_span_attr(&t->root, "enduser.id", user);
+    lcrm_span_attr(&t->root, "enduser.role",
+                   apr_table_get(last->notes, LCRM_NOTE_ROLE));
+    lcrm_span_end(&t->root, status >= 500);
+}
+
+int lcrm_trace_log_transaction(request_rec *r)
+{
+    trace_t *t = trace_of(r);
+    request_rec *last = r;
+    int status;
+
+    if (!t || r->main) {
+        return DECLINED;
+    }
+    while (last->next) {
+        last = last->next;
+    }
+    status = last->status;
+    if (t->recorded) {
+        close_root(r, last, t, status);
+        export_spans(r, t);
+    }
+    if ((status >= 500 || t->errors->nelts)
+        && lcrm_monitor_enabled(LCRM_EXPORT_SENTRY)) {
+        lcrm_sentry_request(r, status, t->errors, t->trace_id, t->root.id);
+    }
+    return DECLINED;
+}
+
+void lcrm_sentry_error_log(const ap_errorlog_info *info, const char *errstr)
+{
+    trace_t *t;
+
+    if (info->module_index != APLOG_MODULE_INDEX
+        || (info->level & APLOG_LEVELMASK) > APLOG_ERR || !errstr
+        || !lcrm_monitor_enabled(LCRM_EXPORT_SENTRY)) {
+        return;
+    }
+    if (!info->r || !(t = trace_of(info->r))) {
+        lcrm_sentry_message(info->s, errstr);
+        return;
+    }
+    if (t->errors->nelts < MAX_ERRORS) {
+        APR_ARRAY_PUSH(t->errors, const char *) = apr_pstrdup(t->pool, errstr);
+    }
+}
