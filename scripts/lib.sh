@@ -112,6 +112,8 @@ lcrm_make_data_key() {
     (umask 077; printf 'k%s:%s\n' "$(date -u +%Y%m%d)" \
         "$(head -c 32 /dev/urandom | base64 -w0)" > "$1")
     chmod 0400 "$1"
+}
+
 # ---- checkouts the service users cannot reach (issue 16, item 0) ----------
 # PostgreSQL runs as `postgres` and httpd's workers as www-data/nobody; a
 # checkout under a 0700 directory (/root, Debian 12 homes) is out of their
