@@ -79,6 +79,11 @@ lcrm_pg_start() {
         -o "-k $dir/run/pg -c listen_addresses='' -c max_connections=200 -c fsync=${LCRM_PG_FSYNC:-on} ${LCRM_PG_OPTS:-}" \
         start >/dev/null || { cat "$dir/run/pg/server.log" >&2; lcrm_die "PostgreSQL did not start"; }
     export PGHOST="$dir/run/pg" PGUSER=postgres PGDATABASE=postgres
+    # two roles: leadcrm owns the database and runs the migrations;
+    # httpd connects as leadcrm_app (sql/0020: no UPDATE/DELETE on audit_log)
+    if ! psql -X -qAtc "SELECT 1 FROM pg_roles WHERE rolname='leadcrm_app'" | grep -q 1; then
+        psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE leadcrm_app LOGIN" >/dev/null
+    fi
     if ! psql -X -qAtc "SELECT 1 FROM pg_roles WHERE rolname='leadcrm'" | grep -q 1; then
         psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE leadcrm LOGIN" \
             -c "CREATE DATABASE leadcrm OWNER leadcrm" >/dev/null
