@@ -19,6 +19,7 @@
 #include "lcrm_role.h"
 #include "lcrm_router.h"
 #include "lcrm_secret.h"
+#include "lcrm_security.h"
 #include "lcrm_validate.h"
 
 #include <apr_lib.h>
@@ -29,21 +30,29 @@
 
 static const char *const sql_register =
     "SELECT outcome, user_json, user_id, session_id, role FROM lcrm_register("
-    "%s, %s, %s, %s, %s, %s, %s, CAST(%s AS integer), %s, %s)";
+    "lcrm_actx(%s, %s), %s, %s, %s, %s, %s, %s, CAST(%s AS integer), %s, %s)";
 static const char *const sql_login_lookup =
-    "SELECT id, password_hash FROM users WHERE lower(email) = lower(%s)"
+    "SELECT id, password_hash, mfa_enabled FROM users"
+    " WHERE lower(email) = lower(%s)"
     " AND deleted_at IS NULL AND is_active";
 static const char *const sql_login =
     "SELECT user_json, user_id, session_id, role FROM lcrm_login("
-    "CAST(%s AS uuid),"
+    "CAST(lcrm_actx(%s, %s) AS uuid),"
     " %s, CAST(%s AS integer), %s, %s)";
 static const char *const sql_refresh =
-    "SELECT outcome, user_id, session_id, role FROM lcrm_refresh(%s, %s,"
-    " CAST(%s AS integer))";
+    "SELECT outcome, user_id, session_id, role FROM lcrm_refresh_seen(%s, %s,"
+    " CAST(%s AS integer), %s, %s)";
 static const char *const sql_logout =
-    "SELECT user_id FROM lcrm_logout(%s)";
+    "SELECT user_id FROM lcrm_logout(lcrm_actx(%s, %s))";
 static const char *const sql_logout_all =
-    "SELECT lcrm_revoke_sessions(CAST(%s AS uuid), NULL, 'logout_all')";
+    "SELECT lcrm_revoke_sessions(CAST(lcrm_actx(%s, %s) AS uuid), NULL,"
+    " 'logout_all'), audit_write('auth.logout_all', CAST(%s AS uuid), 'user',"
+    " CAST(%s AS uuid))";
+/* a wrong password (or unknown email): audited in its own transaction */
+static const char *const sql_login_failed =
+    "SELECT audit_write(lcrm_actx(%s, 'auth.login_failed'), NULL, 'user',"
+    " (SELECT id FROM users WHERE lower(email) = lower(%s)"
+    " AND deleted_at IS NULL LIMIT 1), '{\"step\": \"password\"}')";
 static const char *const sql_profile =
     "SELECT lcrm_user_json(u) FROM users u WHERE u.id = CAST(%s AS uuid)"
     " AND u.deleted_at IS NULL";
@@ -54,7 +63,7 @@ static const char *const sql_profile_update =
     " phone = CASE WHEN %s THEN %s ELSE phone END,"
     " job_title = CASE WHEN %s THEN %s ELSE job_title END,"
     " bio = CASE WHEN %s THEN %s ELSE bio END"
-    " WHERE id = CAST(%s AS uuid) AND deleted_at IS NULL"
+    " WHERE id = CAST(lcrm_actx(%s, %s) AS uuid) AND deleted_at IS NULL"
     " RETURNING lcrm_user_json(users)";
 
 /* ---- field tables ---------------------------------------------------------- */
@@ -197,13 +206,49 @@ static int token_response(lcrm_ctx_t *ctx, int status, const char *user_id,
     return lcrm_respond_obj(r, status, o);
 }
 
+/* ---- account security (lcrm_security.h) ----------------------------------- */
+
+int lcrm_auth_login_response(lcrm_ctx_t *ctx, const char *refresh_token,
+                             const char *user_id, const char *session_id,
+                             const char *role, const char *user_json)
+{
+    lcrm_metrics_event(ctx->r, LCRM_M_LOGIN_OK);
+    set_refresh_cookie(ctx, refresh_token);
+    return token_response(ctx, HTTP_OK, user_id, session_id, role, user_json);
+}
+
+static void login_failed_audit(lcrm_ctx_t *ctx, const char *email)
+{
+    const char *args[2] = {lcrm_ctx_audit(ctx), email}, *ignored;
+    lcrm_db_value(lcrm_db(ctx->r), sql_login_failed, 2, args, &ignored);
+}
+
+/* The right password of a user with MFA: a challenge, nothing else. */
+static int mfa_step_up(lcrm_ctx_t *ctx, const char *user_id)
+{
+    json_object *o = lcrm_json_own(ctx->r->pool, json_object_new_object());
+    const char *token;
+    int rc = lcrm_mfa_issue_challenge(ctx->r, user_id, "password", &token);
+
+    if (rc) {
+        return rc < 0 ? lcrm_problem(ctx->r, "internal_error", "no randomness")
+                      : lcrm_ctx_db_problem(ctx, rc);
+    }
+    json_object_object_add(o, "mfaRequired", json_object_new_boolean(1));
+    json_object_object_add(o, "mfaToken", json_object_new_string(token));
+    json_object_object_add(o, "expiresIn",
+                           json_object_new_int(LCRM_MFA_CHALLENGE_TTL));
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_obj(ctx->r, HTTP_OK, o);
+}
+
 /* ---- endpoints -------------------------------------------------------------- */
 
 static int auth_register(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *hash, *token, *token_hash, *args[10];
+    const char *hash, *token, *token_hash, *args[11];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
@@ -216,18 +261,19 @@ static int auth_register(lcrm_ctx_t *ctx)
         || new_refresh(ctx, &token, &token_hash)) {
         return lcrm_problem(r, "internal_error", "cannot hash the password");
     }
-    args[0] = f.values[0];
-    args[1] = hash;
-    args[2] = f.values[2];
-    args[3] = f.values[3];
-    args[4] = f.values[4];
-    args[5] = f.values[5];
-    args[6] = token_hash;
-    args[7] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+    args[0] = lcrm_ctx_audit(ctx);
+    args[1] = f.values[0];
+    args[2] = hash;
+    args[3] = f.values[2];
+    args[4] = f.values[3];
+    args[5] = f.values[4];
+    args[6] = f.values[5];
+    args[7] = token_hash;
+    args[8] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_ttl(ctx->sc));
-    args[8] = user_agent(r);
-    args[9] = lcrm_client_ip(r);
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_register, 10, args, &row))) {
+    args[9] = user_agent(r);
+    args[10] = lcrm_client_ip(r);
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_register, 11, args, &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (strcmp(row.cols[0], "ok")) {
@@ -242,7 +288,8 @@ static int auth_register(lcrm_ctx_t *ctx)
                           row.cols[4], row.cols[1]);
 }
 
-/* Spends one bcrypt verification; returns the user id on success. */
+/* Spends one bcrypt verification; returns the user id on success
+ * (1, or 2 when the user has MFA), 0 when wrong, -db error. */
 static int check_credentials(lcrm_ctx_t *ctx, const char *email,
                              const char *password, const char **user_id)
 {
@@ -263,7 +310,7 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
                              found ? row.cols[1] : ctx->sc->dummy_hash)
             == APR_SUCCESS && found) {
         *user_id = row.cols[0];
-        return 1;
+        return row.cols[2] && *row.cols[2] == 't' ? 2 : 1;  /* 2: MFA */
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00502)
                   "[%s] login failed for %s from %s", lcrm_log_id(r),
@@ -275,7 +322,7 @@ static int auth_login(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *email, *user_id = NULL, *token, *token_hash, *args[5];
+    const char *email, *user_id = NULL, *token, *token_hash, *args[6];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
     int ok;
@@ -297,19 +344,24 @@ static int auth_login(lcrm_ctx_t *ctx)
     if (!ok) {
         lcrm_metrics_event(r, LCRM_M_LOGIN_FAILED);
         lcrm_limit(r, LCRM_RL_LOGIN_FAIL, email, 1, 0);
+        login_failed_audit(ctx, email);
         return lcrm_problem(r, "invalid_credentials",
                             "email or password is incorrect");
+    }
+    if (ok == 2) {
+        return mfa_step_up(ctx, user_id);
     }
     if (new_refresh(ctx, &token, &token_hash)) {
         return lcrm_problem(r, "internal_error", "no randomness");
     }
-    args[0] = user_id;
-    args[1] = token_hash;
-    args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+    args[0] = lcrm_ctx_audit(ctx);
+    args[1] = user_id;
+    args[2] = token_hash;
+    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_ttl(ctx->sc));
-    args[3] = user_agent(r);
-    args[4] = lcrm_client_ip(r);
-    rc = lcrm_db_row(lcrm_db(r), sql_login, 5, args, &row);
+    args[4] = user_agent(r);
+    args[5] = lcrm_client_ip(r);
+    rc = lcrm_db_row(lcrm_db(r), sql_login, 6, args, &row);
     if (rc == LCRM_DB_NO_ROW) {
         lcrm_metrics_event(r, LCRM_M_LOGIN_FAILED);
         return lcrm_problem(r, "invalid_credentials",
@@ -330,7 +382,7 @@ static int auth_login(lcrm_ctx_t *ctx)
 static int auth_refresh(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
-    const char *cookie, *token, *token_hash, *args[3];
+    const char *cookie, *token, *token_hash, *args[5];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
@@ -351,7 +403,9 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     args[1] = token_hash;
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_grace(ctx->sc) * 1000);
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_refresh, 3, args, &row))) {
+    args[3] = user_agent(r);
+    args[4] = lcrm_client_ip(r);
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_refresh, 5, args, &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (!strcmp(row.cols[0], "reused")) {
@@ -378,7 +432,7 @@ static int auth_refresh(lcrm_ctx_t *ctx)
 static int auth_logout(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
-    const char *cookie, *args[1], *user;
+    const char *cookie, *args[2], *user;
     lcrm_db_rc_e rc;
 
     if (foreign_origin(ctx)) {
@@ -386,8 +440,9 @@ static int auth_logout(lcrm_ctx_t *ctx)
     }
     cookie = refresh_cookie(ctx);
     if (cookie && token_shaped(cookie)) {
-        args[0] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
-        rc = lcrm_db_value(lcrm_db(r), sql_logout, 1, args, &user);
+        args[0] = lcrm_ctx_audit(ctx);
+        args[1] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
+        rc = lcrm_db_value(lcrm_db(r), sql_logout, 2, args, &user);
         if (rc != LCRM_DB_OK && rc != LCRM_DB_NO_ROW) {
             return lcrm_ctx_db_problem(ctx, (int)rc);
         }
@@ -399,8 +454,10 @@ static int auth_logout(lcrm_ctx_t *ctx)
 static int auth_logout_all(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
-    const char *args[1] = {ctx->caller->user_id}, *count;
-    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(r), sql_logout_all, 1, args,
+    const char *args[4] = {lcrm_ctx_audit(ctx), ctx->caller->user_id,
+                           ctx->caller->user_id, ctx->caller->user_id};
+    const char *count;
+    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(r), sql_logout_all, 4, args,
                                     &count);
 
     if (rc != LCRM_DB_OK) {
@@ -425,7 +482,7 @@ static int profile_put(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *args[2 * NPROFILE + 1];
+    const char *args[2 * NPROFILE + 2];
     int i;
 
     if (lcrm_fields_extract(r->pool, ctx->body, profile_fields, NPROFILE,
@@ -436,8 +493,9 @@ static int profile_put(lcrm_ctx_t *ctx)
         args[2 * i] = (f.present >> i) & 1 ? "true" : "false";
         args[2 * i + 1] = f.values[i];
     }
-    args[2 * NPROFILE] = ctx->caller->user_id;
-    return lcrm_ctx_json_query(ctx, sql_profile_update, 2 * NPROFILE + 1,
+    args[2 * NPROFILE] = lcrm_ctx_audit(ctx);
+    args[2 * NPROFILE + 1] = ctx->caller->user_id;
+    return lcrm_ctx_json_query(ctx, sql_profile_update, 2 * NPROFILE + 2,
                                args, "invalid_token", "user no longer exists");
 }
 
