@@ -289,7 +289,8 @@ LANGUAGE sql STABLE AS $$
             'id', s.id, 'createdAt', lcrm_ts(s.created_at),
             'lastUsedAt', lcrm_ts(s.last_used_at),
             'expiresAt', lcrm_ts(s.expires_at), 'userAgent', s.user_agent,
-            'ipAddress', s.client_ip, 'current', s.id = p_current
+            'ipAddress', s.client_ip,
+            'current', coalesce(s.id = p_current, false)
            ) ORDER BY s.created_at DESC, s.id DESC), '[]'::json))
       FROM sessions s
      WHERE s.user_id = p_user AND s.revoked_at IS NULL
