@@ -16,6 +16,7 @@
 #include "lcrm_monitor.h"
 #include "lcrm_router.h"
 #include "lcrm_trace.h"
+#include "lcrm_totp.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -24,28 +25,43 @@
 #include <mod_auth.h>
 
 void lcrm_authz_register(apr_pool_t *p);
+int lcrm_purge_post_config(apr_pool_t *pconf, server_rec *s);
 
 /* The resource families, each mapped with SetHandler <handler name>. */
 static const lcrm_family_t *const families[] = {
     &lcrm_health_family, &lcrm_auth_family, &lcrm_users_family,
     &lcrm_leads_family, &lcrm_consultations_family,
+    /* account security: several families may share a handler */
+    &lcrm_mfa_family, &lcrm_sessions_family, &lcrm_user_security_family,
+    &lcrm_keys_family, &lcrm_audit_family,
 };
 #define NFAMILIES ((int)(sizeof(families) / sizeof(families[0])))
 
+/* The family of the handler whose table knows the path (else the
+ * handler's first family, which answers 404). */
 static int leadcrm_handler(request_rec *r)
 {
+    const lcrm_family_t *first = NULL;
+    lcrm_route_match_t m;
     int i;
 
     if (!r->handler || strncmp(r->handler, "leadcrm-", 8)) {
         return DECLINED;
     }
     for (i = 0; i < NFAMILIES; i++) {
-        if (!strcmp(r->handler, families[i]->handler)) {
+        if (strcmp(r->handler, families[i]->handler)) {
+            continue;
+        }
+        first = first ? first : families[i];
+        if (lcrm_route_match(r->pool, families[i]->routes,
+                             families[i]->nroutes, r->method, r->uri, &m)
+            != LCRM_ROUTE_NO_PATH) {
             return lcrm_router_dispatch(r, families[i]->routes,
                                         families[i]->nroutes);
         }
     }
-    return DECLINED;
+    return first ? lcrm_router_dispatch(r, first->routes, first->nroutes)
+                 : DECLINED;
 }
 
 /* Route labels for the metrics: every route of every family. */
@@ -75,6 +91,12 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "mod_dbd is not loaded; LoadModule dbd_module first");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (lcrm_totp_init()) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, LCRM_LOGNO(01601)
+                     "liboath initialisation failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    lcrm_purge_post_config(pconf, s);
     if (lcrm_config_limiter(pconf, s) != OK
         || metrics_post_config(pconf, s) != OK
         || lcrm_monitor_post_config(pconf, s) != OK) {

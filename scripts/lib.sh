@@ -6,7 +6,8 @@ LCRM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LCRM_PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjwt-dev \
 libjson-c-dev libcunit1-dev libssl-dev libpq-dev postgresql postgresql-contrib \
 libapache2-mod-perl2 libapache2-mod-perl2-dev libwww-perl libjson-pp-perl memcached libjson-validator-perl libyaml-libyaml-perl \
-autoconf automake libtool pkg-config make gcc curl"
+autoconf automake libtool pkg-config make gcc curl \
+liboath-dev oathtool"
 
 lcrm_log() { printf '== %s\n' "$*" >&2; }
 lcrm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -79,6 +80,11 @@ lcrm_pg_start() {
         -o "-k $dir/run/pg -c listen_addresses='' -c max_connections=200 -c fsync=${LCRM_PG_FSYNC:-on} ${LCRM_PG_OPTS:-}" \
         start >/dev/null || { cat "$dir/run/pg/server.log" >&2; lcrm_die "PostgreSQL did not start"; }
     export PGHOST="$dir/run/pg" PGUSER=postgres PGDATABASE=postgres
+    # two roles: leadcrm owns the database and runs the migrations;
+    # httpd connects as leadcrm_app (sql/0020: no UPDATE/DELETE on audit_log)
+    if ! psql -X -qAtc "SELECT 1 FROM pg_roles WHERE rolname='leadcrm_app'" | grep -q 1; then
+        psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE leadcrm_app LOGIN" >/dev/null
+    fi
     if ! psql -X -qAtc "SELECT 1 FROM pg_roles WHERE rolname='leadcrm'" | grep -q 1; then
         psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE leadcrm LOGIN" \
             -c "CREATE DATABASE leadcrm OWNER leadcrm" >/dev/null

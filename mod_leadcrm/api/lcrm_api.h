@@ -21,5 +21,11 @@ extern const lcrm_family_t lcrm_auth_family;          /* leadcrm-auth */
 extern const lcrm_family_t lcrm_users_family;         /* leadcrm-users */
 extern const lcrm_family_t lcrm_leads_family;         /* leadcrm-leads */
 extern const lcrm_family_t lcrm_consultations_family; /* leadcrm-consultations */
+/* account security (lcrm_security.h) */
+extern const lcrm_family_t lcrm_mfa_family;           /* leadcrm-auth */
+extern const lcrm_family_t lcrm_sessions_family;      /* leadcrm-auth */
+extern const lcrm_family_t lcrm_user_security_family; /* leadcrm-users */
+extern const lcrm_family_t lcrm_keys_family;          /* leadcrm-keys */
+extern const lcrm_family_t lcrm_audit_family;         /* leadcrm-audit */
 
 #endif

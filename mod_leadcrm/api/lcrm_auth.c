@@ -22,6 +22,7 @@
 #include "lcrm_router.h"
 #include "lcrm_secret.h"
 #include "lcrm_trace.h"
+#include "lcrm_security.h"
 #include "lcrm_validate.h"
 
 #include <apr_lib.h>
@@ -32,12 +33,13 @@
 
 static const char *const sql_register =
     "SELECT outcome, user_json, user_id, session_id, role FROM lcrm_register("
-    "%s, %s, %s, %s, %s, %s, %s, CAST(%s AS integer), %s, %s)";
-/* always one row: the account (or NULLs) and the email in the form the
+    "lcrm_actx(%s, %s), %s, %s, %s, %s, %s, %s, CAST(%s AS integer), %s, %s)";
+/* always one row: the account (or NULLs), the email in the form the
  * database compares (lower() under the database's collation), which keys
- * the failed-login limits of unknown emails */
+ * the failed-login limits of unknown emails, and whether MFA is on */
 static const char *const sql_login_lookup =
-    "SELECT u.id, u.password_hash, q.k FROM (SELECT lower(%s) AS k) q"
+    "SELECT u.id, u.password_hash, q.k, u.mfa_enabled"
+    " FROM (SELECT lower(%s) AS k) q"
     " LEFT JOIN users u ON lower(u.email) = q.k"
     " AND u.deleted_at IS NULL AND u.is_active";
 /* only if unchanged meanwhile (a concurrent password change wins) */
@@ -46,15 +48,22 @@ static const char *const sql_rehash =
     " AND password_hash = %s AND deleted_at IS NULL";
 static const char *const sql_login =
     "SELECT user_json, user_id, session_id, role FROM lcrm_login("
-    "CAST(%s AS uuid),"
+    "CAST(lcrm_actx(%s, %s) AS uuid),"
     " %s, CAST(%s AS integer), %s, %s)";
 static const char *const sql_refresh =
-    "SELECT outcome, user_id, session_id, role FROM lcrm_refresh(%s, %s,"
-    " CAST(%s AS integer))";
+    "SELECT outcome, user_id, session_id, role FROM lcrm_refresh_seen(%s, %s,"
+    " CAST(%s AS integer), %s, %s)";
 static const char *const sql_logout =
-    "SELECT user_id FROM lcrm_logout(%s)";
+    "SELECT user_id FROM lcrm_logout(lcrm_actx(%s, %s))";
 static const char *const sql_logout_all =
-    "SELECT lcrm_revoke_sessions(CAST(%s AS uuid), NULL, 'logout_all')";
+    "SELECT lcrm_revoke_sessions(CAST(lcrm_actx(%s, %s) AS uuid), NULL,"
+    " 'logout_all'), audit_write('auth.logout_all', CAST(%s AS uuid), 'user',"
+    " CAST(%s AS uuid))";
+/* a wrong password (or unknown email): audited in its own transaction */
+static const char *const sql_login_failed =
+    "SELECT audit_write(lcrm_actx(%s, 'auth.login_failed'), NULL, 'user',"
+    " (SELECT id FROM users WHERE lower(email) = lower(%s)"
+    " AND deleted_at IS NULL LIMIT 1), '{\"step\": \"password\"}')";
 static const char *const sql_profile =
     "SELECT lcrm_user_json(u) FROM users u WHERE u.id = CAST(%s AS uuid)"
     " AND u.deleted_at IS NULL";
@@ -65,7 +74,7 @@ static const char *const sql_profile_update =
     " phone = CASE WHEN %s THEN %s ELSE phone END,"
     " job_title = CASE WHEN %s THEN %s ELSE job_title END,"
     " bio = CASE WHEN %s THEN %s ELSE bio END"
-    " WHERE id = CAST(%s AS uuid) AND deleted_at IS NULL"
+    " WHERE id = CAST(lcrm_actx(%s, %s) AS uuid) AND deleted_at IS NULL"
     " RETURNING lcrm_user_json(users)";
 
 /* ---- field tables ---------------------------------------------------------- */
@@ -162,13 +171,49 @@ static int token_response(lcrm_ctx_t *ctx, int status, const char *user_id,
     return lcrm_respond_obj(r, status, o);
 }
 
+/* ---- account security (lcrm_security.h) ----------------------------------- */
+
+int lcrm_auth_login_response(lcrm_ctx_t *ctx, const char *refresh_token,
+                             const char *user_id, const char *session_id,
+                             const char *role, const char *user_json)
+{
+    lcrm_metrics_event(ctx->r, LCRM_M_LOGIN_OK);
+    set_refresh_cookie(ctx, refresh_token);
+    return token_response(ctx, HTTP_OK, user_id, session_id, role, user_json);
+}
+
+static void login_failed_audit(lcrm_ctx_t *ctx, const char *email)
+{
+    const char *args[2] = {lcrm_ctx_audit(ctx), email}, *ignored;
+    lcrm_db_value(lcrm_db(ctx->r), sql_login_failed, 2, args, &ignored);
+}
+
+/* The right password of a user with MFA: a challenge, nothing else. */
+static int mfa_step_up(lcrm_ctx_t *ctx, const char *user_id)
+{
+    json_object *o = lcrm_json_own(ctx->r->pool, json_object_new_object());
+    const char *token;
+    int rc = lcrm_mfa_issue_challenge(ctx->r, user_id, "password", &token);
+
+    if (rc) {
+        return rc < 0 ? lcrm_problem(ctx->r, "internal_error", "no randomness")
+                      : lcrm_ctx_db_problem(ctx, rc);
+    }
+    json_object_object_add(o, "mfaRequired", json_object_new_boolean(1));
+    json_object_object_add(o, "mfaToken", json_object_new_string(token));
+    json_object_object_add(o, "expiresIn",
+                           json_object_new_int(LCRM_MFA_CHALLENGE_TTL));
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_obj(ctx->r, HTTP_OK, o);
+}
+
 /* ---- endpoints -------------------------------------------------------------- */
 
 static int auth_register(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *hash, *token, *token_hash, *args[10];
+    const char *hash, *token, *token_hash, *args[11];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
@@ -181,18 +226,19 @@ static int auth_register(lcrm_ctx_t *ctx)
         || new_refresh(ctx, &token, &token_hash)) {
         return lcrm_problem(r, "internal_error", "cannot hash the password");
     }
-    args[0] = f.values[0];
-    args[1] = hash;
-    args[2] = f.values[2];
-    args[3] = f.values[3];
-    args[4] = f.values[4];
-    args[5] = f.values[5];
-    args[6] = token_hash;
-    args[7] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+    args[0] = lcrm_ctx_audit(ctx);
+    args[1] = f.values[0];
+    args[2] = hash;
+    args[3] = f.values[2];
+    args[4] = f.values[3];
+    args[5] = f.values[4];
+    args[6] = f.values[5];
+    args[7] = token_hash;
+    args[8] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_ttl(ctx->sc));
-    args[8] = user_agent(r);
-    args[9] = lcrm_client_ip(r);
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_register, 10, args, &row))) {
+    args[9] = user_agent(r);
+    args[10] = lcrm_client_ip(r);
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_register, 11, args, &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (strcmp(row.cols[0], "ok")) {
@@ -238,8 +284,8 @@ static void rehash(lcrm_ctx_t *ctx, const char *user_id,
 }
 
 /*
- * Spends one bcrypt verification; returns 1 and the user id on success,
- * 0 on a wrong password, 2 when the failed-login limits refuse (answer
+ * Spends one bcrypt verification; returns 1 and the user id on success
+ * (3 when the user has MFA: a second step follows), 0 on a wrong password, 2 when the failed-login limits refuse (answer
  * written), -rc on a database error.  The attempt is reserved against
  * the limits (per account and address, per account) before hashing and
  * given back when the password is right, so concurrent guesses cannot
@@ -276,7 +322,7 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
         lcrm_limit_login_release(r, account);
         *user_id = row.cols[0];
         rehash(ctx, row.cols[0], password, row.cols[1]);
-        return 1;
+        return row.cols[3] && *row.cols[3] == 't' ? 3 : 1;  /* 3: MFA */
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00502)
                   "login failed for %s from %s", found ? row.cols[0] : "an unknown account", lcrm_client_ip(r));
@@ -287,7 +333,7 @@ static int auth_login(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *email, *user_id = NULL, *token, *token_hash, *args[5];
+    const char *email, *user_id = NULL, *token, *token_hash, *args[6];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
     int ok;
@@ -304,19 +350,24 @@ static int auth_login(lcrm_ctx_t *ctx)
     }
     if (!ok) {
         lcrm_metrics_event(r, LCRM_M_LOGIN_FAILED);
+        login_failed_audit(ctx, email);
         return lcrm_problem(r, "invalid_credentials",
                             "email or password is incorrect");
+    }
+    if (ok == 3) {
+        return mfa_step_up(ctx, user_id);
     }
     if (new_refresh(ctx, &token, &token_hash)) {
         return lcrm_problem(r, "internal_error", "no randomness");
     }
-    args[0] = user_id;
-    args[1] = token_hash;
-    args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+    args[0] = lcrm_ctx_audit(ctx);
+    args[1] = user_id;
+    args[2] = token_hash;
+    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_ttl(ctx->sc));
-    args[3] = user_agent(r);
-    args[4] = lcrm_client_ip(r);
-    rc = lcrm_db_row(lcrm_db(r), sql_login, 5, args, &row);
+    args[4] = user_agent(r);
+    args[5] = lcrm_client_ip(r);
+    rc = lcrm_db_row(lcrm_db(r), sql_login, 6, args, &row);
     if (rc == LCRM_DB_NO_ROW) {
         lcrm_metrics_event(r, LCRM_M_LOGIN_FAILED);
         return lcrm_problem(r, "invalid_credentials",
@@ -337,7 +388,7 @@ static int auth_login(lcrm_ctx_t *ctx)
 static int auth_refresh(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
-    const char *cookie, *token, *token_hash, *args[3];
+    const char *cookie, *token, *token_hash, *args[5];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
@@ -364,7 +415,9 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     args[1] = token_hash;
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            lcrm_conf_refresh_grace(ctx->sc) * 1000);
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_refresh, 3, args, &row))) {
+    args[3] = user_agent(r);
+    args[4] = lcrm_client_ip(r);
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_refresh, 5, args, &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (!strcmp(row.cols[0], "reused")) {
@@ -391,7 +444,7 @@ static int auth_refresh(lcrm_ctx_t *ctx)
 static int auth_logout(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
-    const char *cookie, *args[1], *user;
+    const char *cookie, *args[2], *user;
     lcrm_db_rc_e rc;
 
     if (lcrm_cors_foreign_origin(r)) {
@@ -399,8 +452,9 @@ static int auth_logout(lcrm_ctx_t *ctx)
     }
     if (lcrm_cookie_read_refresh(r, ctx->sc, &cookie) == LCRM_COOKIE_FOUND
         && token_shaped(cookie)) {
-        args[0] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
-        rc = lcrm_db_value(lcrm_db(r), sql_logout, 1, args, &user);
+        args[0] = lcrm_ctx_audit(ctx);
+        args[1] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
+        rc = lcrm_db_value(lcrm_db(r), sql_logout, 2, args, &user);
         if (rc != LCRM_DB_OK && rc != LCRM_DB_NO_ROW) {
             return lcrm_ctx_db_problem(ctx, (int)rc);
         }
@@ -412,8 +466,10 @@ static int auth_logout(lcrm_ctx_t *ctx)
 static int auth_logout_all(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
-    const char *args[1] = {ctx->caller->user_id}, *count;
-    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(r), sql_logout_all, 1, args,
+    const char *args[4] = {lcrm_ctx_audit(ctx), ctx->caller->user_id,
+                           ctx->caller->user_id, ctx->caller->user_id};
+    const char *count;
+    lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(r), sql_logout_all, 4, args,
                                     &count);
 
     if (rc != LCRM_DB_OK) {
@@ -438,7 +494,7 @@ static int profile_put(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *args[2 * NPROFILE + 1];
+    const char *args[2 * NPROFILE + 2];
     int i;
 
     if (lcrm_fields_extract(r->pool, ctx->body, profile_fields, NPROFILE,
@@ -449,8 +505,9 @@ static int profile_put(lcrm_ctx_t *ctx)
         args[2 * i] = (f.present >> i) & 1 ? "true" : "false";
         args[2 * i + 1] = f.values[i];
     }
-    args[2 * NPROFILE] = ctx->caller->user_id;
-    return lcrm_ctx_json_query(ctx, sql_profile_update, 2 * NPROFILE + 1,
+    args[2 * NPROFILE] = lcrm_ctx_audit(ctx);
+    args[2 * NPROFILE + 1] = ctx->caller->user_id;
+    return lcrm_ctx_json_query(ctx, sql_profile_update, 2 * NPROFILE + 2,
                                args, "invalid_token", "user no longer exists");
 }
 

@@ -44,10 +44,10 @@ static const char *const sql_book =
     RULES_SQL ")";
 static const char *const sql_update =
     "SELECT outcome, detail, body, id FROM lcrm_consultation_update("
-    "CAST(%s AS uuid), CAST(%s AS jsonb), CAST(%s AS uuid),"
+    "CAST(lcrm_actx(%s, %s) AS uuid), CAST(%s AS jsonb), CAST(%s AS uuid),"
     " CAST(%s AS boolean), CAST(%s AS boolean), " RULES_SQL ")";
 static const char *const sql_cancel =
-    "SELECT lcrm_consultation_cancel(CAST(%s AS uuid), CAST(%s AS uuid),"
+    "SELECT lcrm_consultation_cancel(CAST(lcrm_actx(%s, %s) AS uuid), CAST(%s AS uuid),"
     " CAST(%s AS boolean))";
 static const char *const sql_get =
     "SELECT lcrm_consultation_json(c) FROM consultations c"
@@ -612,7 +612,8 @@ static int consultation_update(lcrm_ctx_t *ctx)
     args[3] = is_admin(ctx) ? "true" : "false";
     args[4] = user_change_ok(&f) ? "true" : "false";
     rules_args(ctx, args + 5);
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 5 + NRULES, args, &row))) {
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 6 + NRULES,
+                          lcrm_ctx_audit_args(ctx, args, 5 + NRULES), &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (strcmp(row.cols[0], "ok")) {
@@ -632,7 +633,8 @@ static int consultation_cancel(lcrm_ctx_t *ctx)
     }
     args[1] = ctx->caller->user_id;
     args[2] = is_admin(ctx) ? "true" : "false";
-    rc = lcrm_db_value(lcrm_db(ctx->r), sql_cancel, 3, args, &outcome);
+    rc = lcrm_db_value(lcrm_db(ctx->r), sql_cancel, 4,
+                       lcrm_ctx_audit_args(ctx, args, 3), &outcome);
     if (rc != LCRM_DB_OK) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
@@ -654,17 +656,17 @@ static const lcrm_route_t consultation_routes[] = {
     LCRM_ENDPOINT("POST", "/api/consultations", consultation_book,
                   LCRM_RF_OPT_AUTH | LCRM_RF_BODY | LCRM_RF_RL_PUBLIC, NULL),
     LCRM_ENDPOINT("GET", "/api/consultations", consultation_list,
-                  LCRM_RF_AUTH, list_query),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_READ), list_query),
     LCRM_ENDPOINT("GET", "/api/consultations/availability",
                   consultation_availability, 0, availability_query),
     LCRM_ENDPOINT("GET", "/api/consultations/:id", consultation_get,
-                  LCRM_RF_AUTH, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_READ), NULL),
     LCRM_ENDPOINT("PUT", "/api/consultations/:id", consultation_update,
-                  LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_WRITE) | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("PATCH", "/api/consultations/:id", consultation_update,
-                  LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_WRITE) | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("DELETE", "/api/consultations/:id", consultation_cancel,
-                  LCRM_RF_AUTH, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_WRITE), NULL),
 };
 
 const lcrm_family_t lcrm_consultations_family = {

@@ -58,10 +58,11 @@ static const char *const sql_get_own =
     " AND l.user_id = CAST(%s AS uuid)";
 static const char *const sql_update =
     "SELECT outcome, lead_json, bad_assignee, needs_lost_reason"
-    " FROM lcrm_lead_update(CAST(%s AS uuid), CAST(%s AS jsonb))";
+    " FROM lcrm_lead_update(CAST(lcrm_actx(%s, %s) AS uuid),"
+    " CAST(%s AS jsonb))";
 static const char *const sql_delete =
     "UPDATE leads SET deleted_at = now()"
-    " WHERE id = CAST(%s AS uuid) AND deleted_at IS NULL";
+    " WHERE id = CAST(lcrm_actx(%s, %s) AS uuid) AND deleted_at IS NULL";
 
 /*
  * A list page: [where] and [order] are filled from the fragments below.
@@ -571,7 +572,8 @@ static int lead_update(lcrm_ctx_t *ctx)
         return lcrm_ctx_invalid(ctx, f.errors);
     }
     args[1] = update_doc(r->pool, &f);
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 2, args, &row))) {
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 3,
+                          lcrm_ctx_audit_args(ctx, args, 2), &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (!strcmp(row.cols[0], "not_found")) {
@@ -596,7 +598,8 @@ static int lead_delete(lcrm_ctx_t *ctx)
     if (!(args[0] = lcrm_ctx_uuid_param(ctx, 0))) {
         return lcrm_problem(r, "not_found", "no such lead");
     }
-    if ((rc = lcrm_db_exec(lcrm_db(r), sql_delete, 1, args, &affected))) {
+    if ((rc = lcrm_db_exec(lcrm_db(r), sql_delete, 2,
+                           lcrm_ctx_audit_args(ctx, args, 1), &affected))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (affected == 0) {
@@ -612,16 +615,16 @@ static int lead_delete(lcrm_ctx_t *ctx)
 static const lcrm_route_t lead_routes[] = {
     LCRM_ENDPOINT("POST", "/api/leads", lead_create,
                   LCRM_RF_OPT_AUTH | LCRM_RF_BODY | LCRM_RF_RL_PUBLIC, NULL),
-    LCRM_ENDPOINT("GET", "/api/leads", lead_list, LCRM_RF_AUTH, list_query),
+    LCRM_ENDPOINT("GET", "/api/leads", lead_list, LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ), list_query),
     LCRM_ENDPOINT("GET", "/api/leads/stats", lead_stats,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN, stats_query),
-    LCRM_ENDPOINT("GET", "/api/leads/:id", lead_get, LCRM_RF_AUTH, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(STATS_READ) | LCRM_RF_ADMIN, stats_query),
+    LCRM_ENDPOINT("GET", "/api/leads/:id", lead_get, LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ), NULL),
     LCRM_ENDPOINT("PUT", "/api/leads/:id", lead_update,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("PATCH", "/api/leads/:id", lead_update,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("DELETE", "/api/leads/:id", lead_delete,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE) | LCRM_RF_ADMIN, NULL),
 };
 
 const lcrm_family_t lcrm_leads_family = {

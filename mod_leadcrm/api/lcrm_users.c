@@ -71,7 +71,7 @@ static const char *const sql_get =
     " AND u.deleted_at IS NULL";
 static const char *const sql_update =
     "SELECT outcome, user_json FROM lcrm_user_update("
-    "CAST(%s AS uuid), CAST(%s AS uuid),"
+    "CAST(lcrm_actx(%s, %s) AS uuid), CAST(%s AS uuid),"
     " CAST(%s AS boolean), CAST(%s AS text),"
     " CAST(%s AS boolean), CAST(%s AS text),"
     " CAST(%s AS boolean), CAST(%s AS text),"
@@ -81,13 +81,16 @@ static const char *const sql_update =
     " CAST(%s AS boolean), CAST(%s AS boolean),"
     " CAST(%s AS boolean), CAST(%s AS text))";
 static const char *const sql_delete =
-    "SELECT lcrm_user_delete(CAST(%s AS uuid), CAST(%s AS uuid))";
+    "SELECT lcrm_user_delete(CAST(lcrm_actx(%s, %s) AS uuid),"
+    " CAST(%s AS uuid))";
 static const char *const sql_password_target =
     "SELECT role, password_hash, email, id FROM users WHERE id = CAST(%s AS uuid)"
     " AND deleted_at IS NULL";
 static const char *const sql_set_password =
-    "SELECT lcrm_user_set_password(CAST(%s AS uuid), CAST(%s AS uuid),"
-    " CAST(%s AS uuid), CAST(%s AS text))";
+    "SELECT o, CASE WHEN o = 'ok' THEN audit_write('auth.password_changed',"
+    " NULL, 'user', CAST(%s AS uuid)) END FROM lcrm_user_set_password("
+    "CAST(lcrm_actx(%s, %s) AS uuid), CAST(%s AS uuid),"
+    " CAST(%s AS uuid), CAST(%s AS text)) AS o";
 
 /* ---- tables -------------------------------------------------------------- */
 
@@ -345,7 +348,8 @@ static int users_update(lcrm_ctx_t *ctx)
         args[2 + 2 * i] = (f.present >> i) & 1 ? "true" : "false";
         args[3 + 2 * i] = f.values[i];
     }
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 2 + 2 * NUPDATE, args,
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 3 + 2 * NUPDATE,
+                          lcrm_ctx_audit_args(ctx, args, 2 + 2 * NUPDATE),
                           &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
@@ -367,7 +371,8 @@ static int users_delete(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "not_found", "no such user");
     }
     args[0] = ctx->caller->user_id;
-    if ((rc = lcrm_db_value(lcrm_db(r), sql_delete, 2, args, &outcome))) {
+    if ((rc = lcrm_db_value(lcrm_db(r), sql_delete, 3,
+                            lcrm_ctx_audit_args(ctx, args, 2), &outcome))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (strcmp(outcome, "ok")) {
@@ -443,8 +448,9 @@ static int password_store(lcrm_ctx_t *ctx, const char *id, int self,
     args[0] = ctx->caller->user_id;
     args[1] = ctx->caller->session_id;
     args[2] = id;
-    if ((rc = lcrm_db_value(lcrm_db(r), sql_set_password, 4, args,
-                            &outcome))) {
+    if ((rc = lcrm_db_value(lcrm_db(r), sql_set_password, 6, (const char *[])
+                            {id, lcrm_ctx_audit(ctx), args[0], args[1],
+                             args[2], args[3]}, &outcome))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (strcmp(outcome, "ok")) {
@@ -497,15 +503,15 @@ static const char *const list_query_names[] = {
 
 static const lcrm_route_t users_routes[] = {
     LCRM_ENDPOINT("GET", "/api/users", users_list,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN, list_query_names),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_READ) | LCRM_RF_ADMIN, list_query_names),
     LCRM_ENDPOINT("GET", "/api/users/:id", users_get,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_READ) | LCRM_RF_ADMIN, NULL),
     LCRM_ENDPOINT("PUT", "/api/users/:id", users_update,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("PATCH", "/api/users/:id", users_update,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("DELETE", "/api/users/:id", users_delete,
-                  LCRM_RF_AUTH | LCRM_RF_ADMIN, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE) | LCRM_RF_ADMIN, NULL),
     LCRM_ENDPOINT("POST", "/api/users/:id/change-password",
                   users_change_password, LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
 };

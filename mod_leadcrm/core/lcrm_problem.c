@@ -29,6 +29,14 @@ const lcrm_problem_t lcrm_problems[] = {
     {"unsupported_media_type", 415, "Unsupported Media Type"},
     {"rate_limited", 429, "Too Many Requests"},
     {"header_too_large", 431, "Request Header Fields Too Large"},
+    /* account security (API.md part 2): MFA, keys */
+    {"invalid_code", 400, "Invalid Code"},
+    {"insufficient_scope", 403, "Insufficient Scope"},
+    {"mfa_enrollment_required", 403, "MFA Enrollment Required"},
+    {"password_required", 403, "Password Required"},
+    {"mfa_already_enabled", 409, "MFA Already Enabled"},
+    {"mfa_not_enabled", 409, "MFA Not Enabled"},
+    {"mfa_setup_required", 409, "MFA Setup Required"},
     {"internal_error", 500, "Internal Server Error"},
     {"service_unavailable", 503, "Service Unavailable"},
     {NULL, 0, NULL}

@@ -8,6 +8,8 @@
 #include "lcrm_http.h"
 #include "lcrm_private.h"
 #include "lcrm_role.h"
+#include "lcrm_secret.h"
+#include "lcrm_totp.h"
 #include "lcrm_token.h"
 
 #include <apr_strings.h>
@@ -17,10 +19,25 @@
 
 /* One indexed lookup: live session of an active, live user. */
 static const char *const sql_session =
-    "SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id"
+    "SELECT u.role, u.mfa_enabled FROM sessions s"
+    " JOIN users u ON u.id = s.user_id"
     " WHERE s.id = CAST(%s AS uuid) AND s.user_id = CAST(%s AS uuid)"
     " AND s.revoked_at IS NULL AND s.expires_at > now()"
     " AND u.deleted_at IS NULL AND u.is_active";
+
+/* One indexed lookup of a live API key of an active, live user; the
+ * UPDATE of last_used_at happens at most once a minute per key. */
+static const char *const sql_api_key =
+    "WITH k AS (SELECT k.id, k.user_id, k.last_used_at,"
+    " array_to_string(k.scopes, ' ') AS scopes, u.role, u.mfa_enabled"
+    " FROM api_keys k JOIN users u ON u.id = k.user_id"
+    " WHERE k.key_hash = decode(%s, 'hex') AND k.revoked_at IS NULL"
+    " AND k.expires_at > now() AND u.deleted_at IS NULL AND u.is_active),"
+    " t AS (UPDATE api_keys a SET last_used_at = now() FROM k"
+    " WHERE a.id = k.id AND (k.last_used_at IS NULL"
+    " OR k.last_used_at < now() - interval '1 minute') RETURNING 1)"
+    " SELECT k.role, k.mfa_enabled, k.id, k.user_id, k.scopes,"
+    " (SELECT count(*) FROM t) FROM k";
 
 typedef struct {
     const char *problem;
@@ -39,18 +56,58 @@ static const char *bearer_token(request_rec *r, const char *h)
     return *h ? h : NULL;
 }
 
+/* Checks an API key (one statement); fills res. */
+static void authenticate_key(request_rec *r, const char *key,
+                             authn_result_t *res)
+{
+    const char *args[1];
+    lcrm_row_t row;
+    lcrm_db_rc_e rc;
+
+    if (!lcrm_apikey_shaped(key)) {
+        res->problem = "invalid_token";
+        return;
+    }
+    args[0] = lcrm_sha256_hex(r->pool, key, strlen(key));
+    rc = lcrm_db_row(lcrm_db(r), sql_api_key, 1, args, &row);
+    if (rc == LCRM_DB_NO_ROW) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(01600)
+                      "unknown, revoked or expired API key, or inactive "
+                      "owner (prefix %.12s)", key);
+        res->problem = "invalid_token";
+        return;
+    }
+    if (rc != LCRM_DB_OK) {
+        res->problem = "service_unavailable";
+        return;
+    }
+    res->caller.authenticated = 1;
+    res->caller.role = lcrm_role_parse(row.cols[0]);
+    res->caller.mfa_enabled = row.cols[1] && *row.cols[1] == 't';
+    res->caller.api_key_id = row.cols[2];
+    res->caller.user_id = row.cols[3];
+    res->caller.scopes = row.cols[4];
+    apr_table_setn(r->notes, LCRM_NOTE_USER, res->caller.user_id);
+    apr_table_setn(r->notes, LCRM_NOTE_ROLE, lcrm_role_name(res->caller.role));
+}
+
 /* Verifies token and session; fills res. */
 static void authenticate(request_rec *r, const char *header,
                          authn_result_t *res)
 {
     const lcrm_server_conf_t *sc = lcrm_sconf(r->server);
-    const char *token = bearer_token(r, header), *why, *role;
+    const char *token = bearer_token(r, header), *why;
+    lcrm_row_t srow;
     lcrm_claims_t claims;
     const char *args[2];
     lcrm_db_rc_e rc;
 
     if (!token) {
         res->problem = "unauthorized";
+        return;
+    }
+    if (!strncmp(token, LCRM_APIKEY_PREFIX, sizeof(LCRM_APIKEY_PREFIX) - 1)) {
+        authenticate_key(r, token, res);
         return;
     }
     if (lcrm_token_verify(r->pool, &sc->token, token, strlen(token),
@@ -62,7 +119,7 @@ static void authenticate(request_rec *r, const char *header,
     }
     args[0] = claims.sid;
     args[1] = claims.sub;
-    rc = lcrm_db_value(lcrm_db(r), sql_session, 2, args, &role);
+    rc = lcrm_db_row(lcrm_db(r), sql_session, 2, args, &srow);
     if (rc == LCRM_DB_NO_ROW) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(00302)
                       "access token of revoked session or inactive user %s",
@@ -77,7 +134,8 @@ static void authenticate(request_rec *r, const char *header,
     res->caller.authenticated = 1;
     res->caller.user_id = claims.sub;
     res->caller.session_id = claims.sid;
-    res->caller.role = lcrm_role_parse(role);
+    res->caller.role = lcrm_role_parse(srow.cols[0]);
+    res->caller.mfa_enabled = srow.cols[1] && *srow.cols[1] == 't';
     apr_table_setn(r->notes, LCRM_NOTE_USER, claims.sub);
     apr_table_setn(r->notes, LCRM_NOTE_ROLE, lcrm_role_name(res->caller.role));
 }

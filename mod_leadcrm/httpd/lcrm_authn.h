@@ -17,6 +17,11 @@ typedef struct {
     const char *user_id;
     const char *session_id;
     int role;               /* lcrm_role_e, from the database */
+    /* account security: an API key caller has api_key_id and scopes
+     * (space-separated) and no session; mfa_enabled is the user's */
+    const char *api_key_id;
+    const char *scopes;
+    int mfa_enabled;
 } lcrm_caller_t;
 
 /*

@@ -5,6 +5,7 @@
  * the authn step (database-backed, so a demotion applies at once).
  */
 #include "lcrm_authn.h"
+#include "lcrm_config.h"
 #include "lcrm_private.h"
 #include "lcrm_role.h"
 
@@ -34,6 +35,18 @@ static const char *role_parse_config(cmd_parms *cmd, const char *line,
     return NULL;
 }
 
+/* LeadCRMRequireMFA: the caller's role needs MFA and has none. */
+static int mfa_missing(request_rec *r, int role)
+{
+    int need = lcrm_conf_require_mfa(lcrm_sconf(r->server));
+    const lcrm_caller_t *caller;
+
+    if (need < 0 || role < need || lcrm_authn_caller(r, &caller)) {
+        return 0;
+    }
+    return caller->authenticated && !caller->mfa_enabled;
+}
+
 static authz_status role_check(request_rec *r, const char *line,
                                const void *parsed)
 {
@@ -48,6 +61,12 @@ static authz_status role_check(request_rec *r, const char *line,
         return AUTHZ_DENIED_NO_USER;
     }
     role = lcrm_role_parse(name);
+    if (role >= 0 && mfa_missing(r, role)) {
+        apr_table_setn(r->notes, LCRM_NOTE_PROBLEM, "1");
+        apr_table_setn(r->notes, LCRM_NOTE_PROBLEM_CODE,
+                       "mfa_enrollment_required");
+        return AUTHZ_DENIED;
+    }
     if (role >= 0 && (*mask & (1u << role))) {
         return AUTHZ_GRANTED;
     }

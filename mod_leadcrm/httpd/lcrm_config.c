@@ -8,6 +8,7 @@
 #include "lcrm_private.h"
 #include "lcrm_password.h"
 #include "lcrm_monitor.h"
+#include "lcrm_role.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -33,6 +34,9 @@ void *lcrm_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->leeway = sc->booking_notice = sc->booking_horizon = LCRM_UNSET;
     sc->bcrypt_cost = sc->cookie_secure = sc->rl_slots = LCRM_UNSET;
     sc->rl_v6prefix = LCRM_UNSET;
+    sc->sec.require_mfa = LCRM_UNSET;
+    sc->sec.key_max_lifetime = sc->sec.audit_retention = LCRM_UNSET;
+    sc->sec.purge_interval = LCRM_UNSET;
     return sc;
 }
 
@@ -91,6 +95,11 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(rl_store);
     MERGE_NUM(rl_v6prefix);
     m->monitor = base->monitor;     /* main server only */
+    MERGE_NUM(sec.require_mfa);
+    MERGE_PTR(sec.mfa_issuer);
+    MERGE_NUM(sec.key_max_lifetime);
+    MERGE_NUM(sec.audit_retention);
+    MERGE_NUM(sec.purge_interval);
     return m;
 }
 
@@ -611,6 +620,88 @@ int lcrm_config_limiter(apr_pool_t *pconf, server_rec *s)
     }
     return OK;
 }
+/* ---- account security (MFA, API keys, audit) ------------------------ */
+
+#define DEFAULT_KEY_MAX_LIFETIME (365 * 86400)
+#define DEFAULT_AUDIT_RETENTION (365 * 86400)
+
+int lcrm_conf_require_mfa(const lcrm_server_conf_t *sc)
+{
+    return sc->sec.require_mfa != LCRM_UNSET ? sc->sec.require_mfa : -1;
+}
+
+const char *lcrm_conf_mfa_issuer(const lcrm_server_conf_t *sc)
+{
+    return sc->sec.mfa_issuer ? sc->sec.mfa_issuer : "LeadCRM";
+}
+
+apr_int64_t lcrm_conf_key_max_lifetime(const lcrm_server_conf_t *sc)
+{
+    return sc->sec.key_max_lifetime != LCRM_UNSET ? sc->sec.key_max_lifetime
+                                                  : DEFAULT_KEY_MAX_LIFETIME;
+}
+
+apr_int64_t lcrm_conf_audit_retention(const lcrm_server_conf_t *sc)
+{
+    return sc->sec.audit_retention != LCRM_UNSET ? sc->sec.audit_retention
+                                                 : DEFAULT_AUDIT_RETENTION;
+}
+
+apr_int64_t lcrm_conf_audit_purge_interval(const lcrm_server_conf_t *sc)
+{
+    return sc->sec.purge_interval != LCRM_UNSET ? sc->sec.purge_interval
+                                                : 3600;
+}
+
+static const char *set_require_mfa(cmd_parms *cmd, void *dc, const char *v)
+{
+    int role = lcrm_role_parse(v);
+    if (role < 0) {
+        return bad(cmd, "takes USER, ADMIN or SUPER_ADMIN (that role and "
+                        "those above must use two-factor authentication)");
+    }
+    cmd_sconf(cmd)->sec.require_mfa = role;
+    return NULL;
+}
+
+static const char *set_mfa_issuer(cmd_parms *cmd, void *dc, const char *v)
+{
+    const char *p;
+    if (!*v || strlen(v) > 64) {
+        return bad(cmd, "must be 1 to 64 characters");
+    }
+    for (p = v; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == ':' || *p == 0x7f) {
+            return bad(cmd, "must not contain ':' or control characters");
+        }
+    }
+    cmd_sconf(cmd)->sec.mfa_issuer = v;
+    return NULL;
+}
+
+static const duration_spec_t key_max_lifetime = {
+    APR_OFFSETOF(lcrm_server_conf_t, sec.key_max_lifetime), 3600,
+    3650 * 86400};
+static const duration_spec_t audit_retention = {
+    APR_OFFSETOF(lcrm_server_conf_t, sec.audit_retention), 30 * 86400,
+    36500 * 86400LL};
+static const duration_spec_t purge_interval = {
+    APR_OFFSETOF(lcrm_server_conf_t, sec.purge_interval), 5, 86400};
+
+#define LCRM_SECURITY_DIRECTIVES                                              \
+    AP_INIT_TAKE1("LeadCRMRequireMFA", set_require_mfa, NULL, RSRC_CONF,      \
+                  "USER, ADMIN or SUPER_ADMIN: that role and above need MFA"),\
+    AP_INIT_TAKE1("LeadCRMMFAIssuer", set_mfa_issuer, NULL, RSRC_CONF,        \
+                  "issuer shown by authenticator apps (default LeadCRM)"),    \
+    AP_INIT_TAKE1("LeadCRMAPIKeyMaxLifetime", set_duration,                   \
+                  (void *)&key_max_lifetime, RSRC_CONF,                       \
+                  "longest (and default) API key lifetime (e.g. 365d)"),      \
+    AP_INIT_TAKE1("LeadCRMAuditRetention", set_duration,                      \
+                  (void *)&audit_retention, RSRC_CONF,                        \
+                  "audit entries older than this are purged (>= 30d)"),\
+    AP_INIT_TAKE1("LeadCRMAuditPurgeInterval", set_duration,                 \
+                  (void *)&purge_interval, RSRC_CONF,                         \
+                  "how often the audit purge runs (default 1h)"),
 
 const command_rec lcrm_directives[] = {
     AP_INIT_TAKE12("LeadCRMJWTSecretFile", set_secret, NULL, RSRC_CONF,
@@ -683,6 +774,7 @@ const command_rec lcrm_directives[] = {
                   RSRC_CONF, "share of new traces exported, 0 to 1"),
     AP_INIT_TAKE1("LeadCRMMonitorQueueSize", lcrm_monitor_set_queue, NULL,
                   RSRC_CONF, "documents queued per kind before dropping"),
+    LCRM_SECURITY_DIRECTIVES
     {NULL}
 };
 
@@ -709,6 +801,10 @@ static const char *server_problem(apr_pool_t *p, const lcrm_server_conf_t *sc)
         return "LeadCRMCookiePrefix __Secure- or __Host- needs "
                "LeadCRMCookieSecure On (browsers drop such cookies "
                "without Secure); use LeadCRMCookiePrefix none";
+    }
+    if (lcrm_conf_require_mfa(sc) >= 0 && !sc->data_key) {
+        return "LeadCRMRequireMFA needs LeadCRMDataKeyFile (TOTP seeds are "
+               "encrypted with it)";
     }
     if (lcrm_conf_booking_notice(sc) >= lcrm_conf_booking_horizon(sc)) {
         return "LeadCRMBookingNotice must be shorter than "

@@ -45,6 +45,15 @@ typedef struct {
     apr_int64_t rl_v6prefix;    /* IPv6 client grouping, bits */
     /* monitoring (lcrm_monitor.c): main server only, never merged */
     struct lcrm_monitor_conf *monitor;
+    /* account security: LeadCRMRequireMFA, LeadCRMMFAIssuer,
+     * LeadCRMAPIKeyMaxLifetime, LeadCRMAuditRetention */
+    struct {
+        int require_mfa;            /* lcrm_role_e; LCRM_UNSET = none */
+        const char *mfa_issuer;
+        apr_int64_t key_max_lifetime;
+        apr_int64_t audit_retention;
+        apr_int64_t purge_interval;
+    } sec;
     /* filled at post_config, read-only afterwards */
     lcrm_token_cfg_t token;
     const char *dummy_hash;
@@ -94,6 +103,13 @@ const lcrm_hours_t *lcrm_conf_hours(const lcrm_server_conf_t *sc);
 const char *lcrm_conf_time_zone(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_notice(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_horizon(const lcrm_server_conf_t *sc);
+
+/* Account security getters (defaults applied). */
+int lcrm_conf_require_mfa(const lcrm_server_conf_t *sc); /* role, -1 none */
+const char *lcrm_conf_mfa_issuer(const lcrm_server_conf_t *sc);
+apr_int64_t lcrm_conf_key_max_lifetime(const lcrm_server_conf_t *sc);
+apr_int64_t lcrm_conf_audit_retention(const lcrm_server_conf_t *sc);
+apr_int64_t lcrm_conf_audit_purge_interval(const lcrm_server_conf_t *sc);
 
 /* The LeadCRMDataKeyFile keyring, or NULL when the directive is absent. */
 const lcrm_aead_ring_t *lcrm_config_data_key(const server_rec *s);

@@ -141,6 +141,20 @@ int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
                             problem_object(r, p, detail, errors));
 }
 
+int lcrm_problem_status(request_rec *r, const char *code, int status,
+                        const char *detail)
+{
+    const lcrm_problem_t *known = lcrm_problem_find(code);
+    lcrm_problem_t p;
+
+    if (!known) {
+        return lcrm_problem(r, "internal_error", NULL);
+    }
+    p = *known;
+    p.status = status;
+    return lcrm_respond_obj(r, status, problem_object(r, &p, detail, NULL));
+}
+
 int lcrm_problem(request_rec *r, const char *code, const char *detail)
 {
     return lcrm_problem_fields(r, code, detail, NULL);

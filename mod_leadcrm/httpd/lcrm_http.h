@@ -34,6 +34,14 @@ const char *lcrm_problem_json(request_rec *r, const char *code);
  */
 int lcrm_problem_logged(request_rec *r, const char *code, const char *detail);
 
+/*
+ * Writes the problem code with another status than its usual one (API.md
+ * part 2: invalid_code is 400 on Bearer routes, 401 on /auth/mfa/verify);
+ * returns OK.
+ */
+int lcrm_problem_status(request_rec *r, const char *code, int status,
+                        const char *detail);
+
 /* Same, with a list of field errors. */
 int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
                         apr_array_header_t *errors);

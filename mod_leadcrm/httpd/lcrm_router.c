@@ -4,6 +4,7 @@
 #include "lcrm_router.h"
 #include "lcrm_fields.h"
 #include "lcrm_http.h"
+#include "lcrm_json.h"
 #include "lcrm_private.h"
 #include "lcrm_query.h"
 #include "lcrm_role.h"
@@ -75,13 +76,109 @@ static int parse_query(lcrm_ctx_t *ctx, const lcrm_route_t *route)
     return 1;
 }
 
+static const lcrm_caller_t anonymous = {0, NULL, NULL, -1, NULL, NULL, 0};
+
+const char *lcrm_ctx_audit(lcrm_ctx_t *ctx)
+{
+    json_object *o = lcrm_json_own(ctx->r->pool, json_object_new_object());
+    const char *id = lcrm_request_id(ctx->r);
+
+    if (ctx->caller && ctx->caller->authenticated) {
+        json_object_object_add(o, "actor",
+                               json_object_new_string(ctx->caller->user_id));
+    }
+    json_object_object_add(o, "ip", json_object_new_string(
+                                        lcrm_client_ip(ctx->r)));
+    if (id) {
+        json_object_object_add(o, "requestId", json_object_new_string(id));
+    }
+    if (ctx->caller && ctx->caller->api_key_id) {
+        json_object_object_add(o, "apiKeyId", json_object_new_string(
+                                                  ctx->caller->api_key_id));
+    }
+    return lcrm_json_dump(ctx->r->pool, o);
+}
+
+const char **lcrm_ctx_audit_args(lcrm_ctx_t *ctx, const char *const *args,
+                                 int n)
+{
+    const char **a = apr_palloc(ctx->r->pool, sizeof(*a) * (n + 1));
+    a[0] = lcrm_ctx_audit(ctx);
+    memcpy(a + 1, args, sizeof(*a) * n);
+    return a;
+}
+
+/* An API key in the Authorization header (not yet checked). */
+static int sends_api_key(request_rec *r)
+{
+    const char *h = apr_table_get(r->headers_in, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7)) {
+        return 0;
+    }
+    for (h += 7; *h == ' '; h++) {
+    }
+    return !strncmp(h, LCRM_APIKEY_PREFIX, sizeof(LCRM_APIKEY_PREFIX) - 1);
+}
+
+/*
+ * LeadCRMRequireMFA (before role and ownership) and API key scopes.
+ * 0: go on (a public route may have dropped the caller), 1: answered.
+ */
+static int check_security(lcrm_ctx_t *ctx, unsigned flags)
+{
+    const lcrm_caller_t *c = ctx->caller;
+    int need = lcrm_conf_require_mfa(ctx->sc), scope;
+
+    int in_auth = ctx->r->handler && !strcmp(ctx->r->handler, "leadcrm-auth");
+
+    if (!in_auth && need >= 0 && c->role >= need && !c->mfa_enabled) {
+        if (!(flags & LCRM_RF_AUTH)) {
+            ctx->caller = &anonymous;
+            return 0;
+        }
+        lcrm_problem(ctx->r, "mfa_enrollment_required",
+                     "this account must turn on two-factor authentication");
+        return 1;
+    }
+    if (!c->api_key_id || !(flags & LCRM_RF_AUTH)) {
+        return 0;
+    }
+    scope = LCRM_RF_SCOPE_OF(flags);
+    if (!lcrm_scope_name(scope)) {
+        lcrm_problem(ctx->r, "forbidden", "API keys cannot use this route");
+        return 1;
+    }
+    if (!lcrm_scope_in(c->scopes, scope)) {
+        apr_table_setn(ctx->r->err_headers_out, "WWW-Authenticate",
+                       apr_psprintf(ctx->r->pool, "Bearer realm=\"leadcrm\", "
+                                    "error=\"insufficient_scope\", "
+                                    "scope=\"%s\"", lcrm_scope_name(scope)));
+        lcrm_problem(ctx->r, "insufficient_scope",
+                     apr_pstrcat(ctx->r->pool, "this API key lacks the scope ",
+                                 lcrm_scope_name(scope), NULL));
+        return 1;
+    }
+    if (scope == LCRM_SCOPE_USERS_WRITE && ctx->params[0]
+        && !strcasecmp(ctx->params[0], c->user_id)) {
+        lcrm_problem(ctx->r, "forbidden",
+                     "an API key cannot change its own owner");
+        return 1;
+    }
+    return 0;
+}
+
 /* Authenticates as the route requires; 0 or a response was written. */
 static int check_caller(lcrm_ctx_t *ctx, unsigned flags)
 {
-    static const lcrm_caller_t anonymous = {0, NULL, NULL, -1};
     const char *problem;
 
     ctx->caller = &anonymous;
+    /* no API key may use /auth, public routes included */
+    if (ctx->r->handler && !strcmp(ctx->r->handler, "leadcrm-auth")
+        && sends_api_key(ctx->r)) {
+        lcrm_problem(ctx->r, "forbidden", "API keys cannot use /auth");
+        return 1;
+    }
     if (!(flags & (LCRM_RF_AUTH | LCRM_RF_OPT_AUTH))) {
         return 0;
     }
@@ -91,6 +188,9 @@ static int check_caller(lcrm_ctx_t *ctx, unsigned flags)
     }
     if (problem) {
         lcrm_problem(ctx->r, problem, NULL);
+        return 1;
+    }
+    if (ctx->caller->authenticated && check_security(ctx, flags)) {
         return 1;
     }
     if ((flags & LCRM_RF_ADMIN) && ctx->caller->role < LCRM_ROLE_ADMIN) {

@@ -14,6 +14,7 @@
 #include "lcrm_authn.h"
 #include "lcrm_config.h"
 #include "lcrm_route.h"
+#include "lcrm_totp.h"
 
 /* Route flags. */
 #define LCRM_RF_AUTH      0x01  /* Bearer required */
@@ -25,6 +26,19 @@
 #define LCRM_RF_RL_AUTH    0x20  /* login, register */
 #define LCRM_RF_RL_REFRESH 0x40  /* refresh */
 #define LCRM_RF_RL_PUBLIC  0x80  /* public writes: lead capture, booking */
+
+/*
+ * API key scope of a route (core lcrm_totp.h lcrm_scope_e) in the top
+ * byte of the flags.  A key may use a LCRM_RF_AUTH route only when the
+ * route names a scope the key has (else 403 insufficient_scope); an
+ * authenticated route without a scope refuses keys (403 forbidden), so a
+ * new route is closed to keys until it says otherwise.  Public routes
+ * (LCRM_RF_OPT_AUTH) take any valid key; nothing under leadcrm-auth does.
+ */
+#define LCRM_RF_SCOPE_SHIFT 24
+#define LCRM_RF_SCOPE(s)    ((unsigned)(s) << LCRM_RF_SCOPE_SHIFT)
+#define LCRM_RF_KEY(name)   LCRM_RF_SCOPE(LCRM_SCOPE_##name)
+#define LCRM_RF_SCOPE_OF(f) ((int)(((f) >> LCRM_RF_SCOPE_SHIFT) & 0xffu))
 
 typedef struct lcrm_ctx {
     request_rec *r;
@@ -62,6 +76,19 @@ const char *lcrm_ctx_uuid_param(lcrm_ctx_t *ctx, int i);
 int lcrm_ctx_json_query(lcrm_ctx_t *ctx, const char *sql, int nargs,
                         const char *const *args, const char *missing_code,
                         const char *missing_detail);
+
+/*
+ * The audit context of this request as JSON text for lcrm_actx() (see
+ * sql/0021_audit.sql): {"actor", "ip", "requestId", "apiKeyId"}.
+ */
+const char *lcrm_ctx_audit(lcrm_ctx_t *ctx);
+
+/*
+ * args[0..n) with the audit context in front, for statements whose first
+ * parameter is wrapped as lcrm_actx(%s, %s).
+ */
+const char **lcrm_ctx_audit_args(lcrm_ctx_t *ctx, const char *const *args,
+                                 int n);
 
 /* Dispatches r over routes[0..n); returns the handler status. */
 int lcrm_router_dispatch(request_rec *r, const lcrm_route_t *routes, int n);

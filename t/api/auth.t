@@ -29,7 +29,7 @@ ok $user->{email} eq $email;                      # trimmed and lowercased
 ok $user->{role} eq 'USER' && $user->{name} eq 'Zoë Ω 日本';
 ok !grep { /password|hash|token/i } keys %$user;
 ok join(',', sort keys %$user) eq join(',', sort qw(id email name company phone
-    jobTitle bio role emailVerified isActive lastLoginAt createdAt updatedAt));
+    jobTitle bio role emailVerified mfaEnabled isActive lastLoginAt createdAt updatedAt));
 ok $user->{createdAt} =~ /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 my $cookies = cookie_header($res);
 ok $cookies =~ /leadcrm_refresh=[A-Za-z0-9_-]{43};/;

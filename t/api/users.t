@@ -62,7 +62,7 @@ t(($res->header('Cache-Control') // '') =~ /no-store/, 'list no-store');
 t(ref $j->{data} eq 'ARRAY' && $j->{pagination}{page} == 1
   && $j->{pagination}{limit} == 20 && $j->{pagination}{totalIsExact}, 'list shape');
 my $keys = join ',', sort qw(id email name company phone jobTitle bio role
-    emailVerified isActive lastLoginAt createdAt updatedAt);
+    emailVerified mfaEnabled isActive lastLoginAt createdAt updatedAt);
 t(!grep({ join(',', sort keys %$_) ne $keys } @{ $j->{data} }), 'list user keys');
 t($res->content !~ /password|hash|\$2[aby]\$/i, 'no password material');
 
