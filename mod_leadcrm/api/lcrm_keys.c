@@ -164,8 +164,7 @@ static int keys_create(lcrm_ctx_t *ctx)
     }
     json_object_object_add(o, "key", json_object_new_string(key));
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(01630)
-                  "[%s] API key %s created by %s", lcrm_log_id(r),
-                  lcrm_json_get_str(o, "id", NULL), ctx->caller->user_id);
+                  "API key %s created by %s", lcrm_json_get_str(o, "id", NULL), ctx->caller->user_id);
     apr_table_setn(r->err_headers_out, "Location", apr_pstrcat(
         r->pool, "/api/keys/", lcrm_json_get_str(o, "id", NULL), NULL));
     lcrm_no_store(r);
@@ -241,8 +240,7 @@ static int keys_revoke(lcrm_ctx_t *ctx)
         return lcrm_problem(ctx->r, "not_found", "no such API key");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, LCRM_LOGNO(01631)
-                  "[%s] API key %s revoked by %s", lcrm_log_id(ctx->r),
-                  args[2], ctx->caller->user_id);
+                  "API key %s revoked by %s", args[2], ctx->caller->user_id);
     return lcrm_respond_no_content(ctx->r);
 }
 

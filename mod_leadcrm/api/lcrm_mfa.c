@@ -115,8 +115,8 @@ static void mfa_failed(lcrm_ctx_t *ctx, const char *user_id)
 {
     lcrm_limit(ctx->r, LCRM_RL_MFA_FAIL, user_id, 1, 0);
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, LCRM_LOGNO(01610)
-                  "[%s] wrong second factor for %s from %s",
-                  lcrm_log_id(ctx->r), user_id, lcrm_client_ip(ctx->r));
+                  "wrong second factor for %s from %s",
+                  user_id, lcrm_client_ip(ctx->r));
 }
 
 /*
@@ -325,7 +325,7 @@ static int mfa_enable(lcrm_ctx_t *ctx)
         return lcrm_problem(r, outcome, NULL);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(01612)
-                  "[%s] MFA enabled for %s", lcrm_log_id(r), uid);
+                  "MFA enabled for %s", uid);
     lcrm_no_store(r);
     return lcrm_respond_obj(r, HTTP_OK, answer);
 }
@@ -471,8 +471,7 @@ static int verify_complete(lcrm_ctx_t *ctx, const char *hash,
                                    "the code is not correct");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(01613)
-                  "[%s] login ok (with MFA) for %s from %s", lcrm_log_id(r),
-                  row.cols[2], lcrm_client_ip(r));
+                  "login ok (with MFA) for %s from %s", row.cols[2], lcrm_client_ip(r));
     return lcrm_auth_login_response(ctx, token, row.cols[2], row.cols[3],
                                     row.cols[4], row.cols[1]);
 }

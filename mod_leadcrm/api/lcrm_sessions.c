@@ -155,7 +155,7 @@ static int admin_change(lcrm_ctx_t *ctx, const char *sql, const char *what)
         return OK;
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, LCRM_LOGNO(01620)
-                  "[%s] %s of user %s by %s", lcrm_log_id(ctx->r), what,
+                  "%s of user %s by %s", what,
                   target, ctx->caller->user_id);
     return lcrm_respond_no_content(ctx->r);
 }
