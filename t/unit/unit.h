@@ -47,6 +47,7 @@ void lcrm_test_register_token(void);
 void lcrm_test_register_parse(void);
 void lcrm_test_register_query(void);
 void lcrm_test_register_ratelimit(void);
+void lcrm_test_register_aead(void);
 void lcrm_test_register_mime(void);
 
 #endif
