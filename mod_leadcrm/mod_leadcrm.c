@@ -11,6 +11,7 @@
 #include "lcrm_limit.h"
 #include "lcrm_metrics.h"
 #include "lcrm_router.h"
+#include "lcrm_worker.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -74,7 +75,8 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (lcrm_limit_post_config(pconf, s) != OK
-        || metrics_post_config(pconf, s) != OK) {
+        || metrics_post_config(pconf, s) != OK
+        || lcrm_worker_post_config(pconf, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return lcrm_config_post(pconf, s);

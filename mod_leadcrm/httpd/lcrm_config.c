@@ -31,6 +31,7 @@ void *lcrm_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->access_ttl = sc->refresh_ttl = sc->refresh_grace = LCRM_UNSET;
     sc->leeway = sc->booking_notice = sc->booking_horizon = LCRM_UNSET;
     sc->bcrypt_cost = sc->cookie_secure = sc->rl_slots = LCRM_UNSET;
+    lcrm_mail_conf_init(&sc->mail);
     return sc;
 }
 
@@ -86,6 +87,7 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(booking_horizon);
     MERGE_NUM(rl_slots);
     MERGE_PTR(rl_store);
+    lcrm_mail_conf_merge(&m->mail, &base->mail, &add->mail);
     return m;
 }
 
@@ -518,6 +520,7 @@ const command_rec lcrm_directives[] = {
     AP_INIT_TAKE12("LeadCRMRateLimitStore", lcrm_limit_set_store, NULL,
                    RSRC_CONF, "shm (one node), or memcache host:port[,...] "
                    "(counters shared by several nodes)"),
+    LCRM_MAIL_DIRECTIVES,
     {NULL}
 };
 
@@ -525,6 +528,11 @@ const command_rec lcrm_directives[] = {
 
 static const char *server_problem(apr_pool_t *p, const lcrm_server_conf_t *sc)
 {
+    const char *mail_err = lcrm_mail_conf_problem(&sc->mail,
+                                                  sc->data_key != NULL);
+    if (mail_err) {
+        return mail_err;
+    }
     if (!sc->key) {
         return "LeadCRMJWTSecretFile is required (a file of >= 32 random bytes)";
     }
