@@ -485,3 +485,110 @@ BEGIN
      WHERE o.id = p_id;
     RETURN v_status;
 END $$;
+
+-- ---------------------------------------------------------------- endpoints
+
+-- POST /auth/verify-email.  Outcomes: 'ok' (user_json), 'invalid'.  A used
+-- token answers 'ok' again within its 24 h while the address it was
+-- mailed to is still the account's verified address.
+-- Audit (H5 merge): auth.email_verified belongs where used_at is set.
+CREATE FUNCTION lcrm_mail_verify(p_token_hash text)
+RETURNS TABLE (outcome text, user_json json)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t email_tokens;
+    u users;
+BEGIN
+    SELECT * INTO t FROM email_tokens
+     WHERE token_hash = decode(p_token_hash, 'hex') AND purpose = 'verify'
+       AND voided_at IS NULL AND expires_at > now()
+       FOR UPDATE;
+    IF t.id IS NOT NULL THEN
+        SELECT * INTO u FROM users
+         WHERE id = t.user_id AND deleted_at IS NULL AND is_active
+           AND lower(email) = lower(t.email)
+           FOR UPDATE;
+    END IF;
+    IF u.id IS NULL OR (t.used_at IS NOT NULL AND NOT u.email_verified) THEN
+        RETURN QUERY SELECT 'invalid'::text, NULL::json;
+        RETURN;
+    END IF;
+    IF t.used_at IS NULL THEN
+        UPDATE email_tokens SET used_at = now() WHERE id = t.id;
+        UPDATE users SET email_verified = true WHERE id = u.id
+        RETURNING * INTO u;
+    END IF;
+    RETURN QUERY SELECT 'ok'::text, lcrm_user_json(u);
+END $$;
+
+-- POST /auth/password/reset: the newest live reset token of an active
+-- account sets the password (p_password_hash: bcrypt, made by the module),
+-- verifies the email (the link proved the mailbox) and revokes every
+-- session.  Returns the user id, or NULL for an unknown, used, voided or
+-- expired token.  The users trigger voids the other reset tokens and
+-- queues "your password was changed".
+-- Audit (H5 merge): auth.password_reset belongs after the UPDATE users;
+-- H5's API keys of the user are to be revoked here too.
+CREATE FUNCTION lcrm_mail_reset(p_token_hash text, p_password_hash text)
+RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    t email_tokens;
+    u users;
+BEGIN
+    SELECT * INTO t FROM email_tokens
+     WHERE token_hash = decode(p_token_hash, 'hex') AND purpose = 'reset'
+       AND voided_at IS NULL AND used_at IS NULL AND expires_at > now()
+       FOR UPDATE;
+    IF t.id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO u FROM users
+     WHERE id = t.user_id AND deleted_at IS NULL AND is_active FOR UPDATE;
+    IF u.id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    UPDATE email_tokens SET used_at = now() WHERE id = t.id;
+    UPDATE users SET password_hash = p_password_hash, email_verified = true
+     WHERE id = u.id;
+    PERFORM lcrm_revoke_sessions(u.id, NULL, 'password_reset');
+    RETURN u.id;
+END $$;
+
+-- GET /api/notifications: one page as {data, pagination} (API.md lists).
+CREATE FUNCTION lcrm_mail_notification_json(o mail_outbox) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', o.id, 'kind', o.kind, 'to', o.to_addr, 'subject', o.subject,
+        'status', o.status, 'attempts', o.attempts,
+        'lastError', o.last_error, 'createdAt', lcrm_ts(o.created_at),
+        'sentAt', lcrm_ts(o.sent_at))
+$$;
+
+CREATE FUNCTION lcrm_mail_notifications(p_status text, p_kind text,
+                                        p_recipient text,
+                                        p_from timestamptz,
+                                        p_to timestamptz,
+                                        p_page integer, p_limit integer)
+RETURNS json LANGUAGE sql STABLE AS $$
+    WITH f AS (
+        SELECT o.* FROM mail_outbox o
+         WHERE (p_status IS NULL OR o.status = p_status)
+           AND (p_kind IS NULL OR o.kind = p_kind)
+           AND (p_recipient IS NULL OR lower(o.to_addr) = lower(p_recipient))
+           AND (p_from IS NULL OR o.created_at >= p_from)
+           AND (p_to IS NULL OR o.created_at < p_to)),
+    t AS (SELECT count(*) AS n FROM f),
+    page AS (
+        SELECT * FROM f ORDER BY created_at DESC, id DESC
+         LIMIT p_limit OFFSET (p_page - 1)::bigint * p_limit)
+    SELECT json_build_object(
+        'data', coalesce((SELECT json_agg(lcrm_mail_notification_json(page)
+                                          ORDER BY page.created_at DESC,
+                                                   page.id DESC)
+                            FROM page), '[]'::json),
+        'pagination', json_build_object(
+            'page', p_page, 'limit', p_limit, 'total', t.n,
+            'totalPages', (t.n + p_limit - 1) / p_limit,
+            'totalIsExact', true))
+      FROM t
+$$;

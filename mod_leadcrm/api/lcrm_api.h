@@ -21,5 +21,6 @@ extern const lcrm_family_t lcrm_auth_family;          /* leadcrm-auth */
 extern const lcrm_family_t lcrm_users_family;         /* leadcrm-users */
 extern const lcrm_family_t lcrm_leads_family;         /* leadcrm-leads */
 extern const lcrm_family_t lcrm_consultations_family; /* leadcrm-consultations */
+extern const lcrm_family_t lcrm_notifications_family; /* leadcrm-notifications */
 
 #endif

@@ -28,6 +28,11 @@ const lcrm_problem_t lcrm_problems[] = {
     {"rate_limited", 429, "Too Many Requests"},
     {"internal_error", 500, "Internal Server Error"},
     {"service_unavailable", 503, "Service Unavailable"},
+    /* mail, verification and reset (API.md part 2) */
+    {"invalid_or_expired_token", 400, "Invalid or Expired Token"},
+    {"email_not_verified", 403, "Email Not Verified"},
+    {"email_already_verified", 409, "Email Already Verified"},
+    {"mail_unavailable", 503, "Mail Unavailable"},
     {NULL, 0, NULL}
 };
 
