@@ -39,6 +39,7 @@ INSERT INTO mail_state DEFAULT VALUES;
 
 CREATE TABLE mail_outbox (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq             bigserial,  -- queue order (several rows share a now())
     kind            text NOT NULL,
     to_addr         text NOT NULL,
     subject         text NOT NULL,
@@ -69,7 +70,7 @@ CREATE TABLE mail_outbox (
 );
 
 CREATE INDEX mail_outbox_due_idx
-    ON mail_outbox (next_attempt_at) WHERE status = 'QUEUED';
+    ON mail_outbox (next_attempt_at, seq) WHERE status = 'QUEUED';
 CREATE INDEX mail_outbox_created_idx ON mail_outbox (created_at DESC, id DESC);
 CREATE INDEX mail_outbox_to_idx ON mail_outbox (lower(to_addr), created_at);
 CREATE INDEX mail_outbox_ref_idx ON mail_outbox (ref_id) WHERE status = 'QUEUED';
@@ -443,17 +444,23 @@ RETURNS TABLE (id uuid, kind text, to_addr text, subject text, ref_id uuid,
                payload jsonb, sealed text, created_at timestamptz,
                attempts integer)
 LANGUAGE sql AS $$
-    UPDATE mail_outbox o
-       SET lease_until = now() + make_interval(secs => p_lease_s),
-           attempts = o.attempts + 1
-     WHERE o.id IN (SELECT q.id FROM mail_outbox q
-                     WHERE q.status = 'QUEUED' AND q.next_attempt_at <= now()
-                       AND (q.lease_until IS NULL OR q.lease_until < now())
-                     ORDER BY q.next_attempt_at
-                     LIMIT p_limit
-                     FOR UPDATE SKIP LOCKED)
-    RETURNING o.id, o.kind, o.to_addr, o.subject, o.ref_id, o.payload,
-              o.sealed, o.created_at, o.attempts;
+    WITH l AS (
+        UPDATE mail_outbox o
+           SET lease_until = now() + make_interval(secs => p_lease_s),
+               attempts = o.attempts + 1
+         WHERE o.id IN (SELECT q.id FROM mail_outbox q
+                         WHERE q.status = 'QUEUED'
+                           AND q.next_attempt_at <= now()
+                           AND (q.lease_until IS NULL
+                                OR q.lease_until < now())
+                         ORDER BY q.next_attempt_at, q.seq
+                         LIMIT p_limit
+                         FOR UPDATE SKIP LOCKED)
+        RETURNING o.*)
+    -- queue order (an UPDATE returns its rows in no particular order)
+    SELECT l.id, l.kind, l.to_addr, l.subject, l.ref_id, l.payload, l.sealed,
+           l.created_at, l.attempts
+      FROM l ORDER BY l.next_attempt_at, l.seq;
 $$;
 
 -- The outcome of one attempt: 'sent', 'failed' (permanent) or 'retry'
