@@ -557,7 +557,7 @@ BEGIN
     UPDATE email_tokens SET used_at = now() WHERE id = t.id;
     UPDATE users SET password_hash = p_password_hash, email_verified = true
      WHERE id = u.id;
-    PERFORM lcrm_revoke_sessions(u.id, NULL, 'password_reset');
+    PERFORM lcrm_revoke_sessions(u.id, NULL, 'password_change');
     RETURN u.id;
 END $$;
 

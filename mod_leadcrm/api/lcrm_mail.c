@@ -45,7 +45,7 @@ static const char *const sql_reset =
 static const char *const sql_verified =
     "SELECT email_verified FROM users WHERE id = CAST(%s AS uuid)";
 static const char *const sql_drop_session =
-    "SELECT lcrm_revoke_sessions(CAST(%s AS uuid), NULL, 'unverified')";
+    "SELECT lcrm_revoke_sessions(CAST(%s AS uuid), NULL, 'logout')";
 static const char *const sql_notifications =
     "SELECT lcrm_mail_notifications(%s, %s, %s, CAST(%s AS timestamptz),"
     " CAST(%s AS timestamptz), CAST(%s AS integer), CAST(%s AS integer))";

@@ -90,6 +90,7 @@ class Sink:
         self.store = store
         self.count = 0
         self.ids = {}
+        self.peers = set()
         self.lock = threading.Lock()
         os.makedirs(directory, exist_ok=True)
 
@@ -102,6 +103,7 @@ class Sink:
         m = re.search(rb"^Message-ID: (\S+)", data, re.M)
         mid = m.group(1).decode() if m else "?"
         with self.lock:
+            self.peers.add(session.peer)
             self.count += 1
             self.ids[mid] = self.ids.get(mid, 0) + 1
             n = self.count
@@ -625,6 +627,7 @@ def scenario_two_nodes(a, b, sink, admin_id):
     ids = bulk_alerts(2000, "pair-%s-" % uuid.uuid4().hex[:6])
     ok(wait_for(lambda: all_sent(ids), 180), "two nodes send 2000 mails")
     ok(exactly_once(sink, ids), "each exactly once across the two nodes")
+    diag("SMTP connections so far: %d" % len(sink.peers))
     sink.store = True
     # reminders: due at once for an upcoming booking, sent once
     addr = "remind-%s@example.com" % uuid.uuid4().hex[:8]
