@@ -17,6 +17,7 @@
 #include "lcrm_router.h"
 #include "lcrm_trace.h"
 #include "lcrm_totp.h"
+#include "lcrm_worker.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -34,6 +35,7 @@ static const lcrm_family_t *const families[] = {
     /* account security: several families may share a handler */
     &lcrm_mfa_family, &lcrm_sessions_family, &lcrm_user_security_family,
     &lcrm_keys_family, &lcrm_audit_family,
+    &lcrm_notifications_family,
 };
 #define NFAMILIES ((int)(sizeof(families) / sizeof(families[0])))
 
@@ -99,7 +101,8 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     lcrm_purge_post_config(pconf, s);
     if (lcrm_config_limiter(pconf, s) != OK
         || metrics_post_config(pconf, s) != OK
-        || lcrm_monitor_post_config(pconf, s) != OK) {
+        || lcrm_monitor_post_config(pconf, s) != OK
+        || lcrm_worker_post_config(pconf, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return lcrm_config_post(pconf, s);

@@ -27,5 +27,6 @@ extern const lcrm_family_t lcrm_sessions_family;      /* leadcrm-auth */
 extern const lcrm_family_t lcrm_user_security_family; /* leadcrm-users */
 extern const lcrm_family_t lcrm_keys_family;          /* leadcrm-keys */
 extern const lcrm_family_t lcrm_audit_family;         /* leadcrm-audit */
+extern const lcrm_family_t lcrm_notifications_family; /* leadcrm-notifications */
 
 #endif

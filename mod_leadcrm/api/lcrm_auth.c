@@ -15,6 +15,7 @@
 #include "lcrm_http.h"
 #include "lcrm_json.h"
 #include "lcrm_limit.h"
+#include "lcrm_mail_api.h"
 #include "lcrm_metrics.h"
 #include "lcrm_password.h"
 #include "lcrm_private.h"
@@ -247,6 +248,9 @@ static int auth_register(lcrm_ctx_t *ctx)
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(00501)
                   "registered user %s from %s", row.cols[2],
                   lcrm_client_ip(r));
+    if (lcrm_mail_register_answer(ctx, row.cols[2], row.cols[1]) != DECLINED) {
+        return OK;   /* LeadCRMRequireVerifiedEmail: no tokens yet */
+    }
     set_refresh_cookie(ctx, token);
     apr_table_setn(r->err_headers_out, "Location", "/auth/profile");
     return token_response(ctx, HTTP_CREATED, row.cols[2], row.cols[3],
@@ -354,6 +358,9 @@ static int auth_login(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "invalid_credentials",
                             "email or password is incorrect");
     }
+    if (lcrm_mail_unverified(ctx, user_id)) {
+        return OK;
+    }
     if (ok == 3) {
         return mfa_step_up(ctx, user_id);
     }
@@ -433,6 +440,9 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     if (strcmp(row.cols[0], "rotated") && strcmp(row.cols[0], "grace")) {
         set_refresh_cookie(ctx, NULL);
         return lcrm_problem(r, "invalid_token", "refresh token not valid");
+    }
+    if (lcrm_mail_unverified(ctx, row.cols[1])) {
+        return OK;
     }
     if (!strcmp(row.cols[0], "rotated")) {
         set_refresh_cookie(ctx, token);
@@ -524,6 +534,8 @@ static const lcrm_route_t auth_routes[] = {
     LCRM_ENDPOINT("GET", "/auth/profile", profile_get, LCRM_RF_AUTH, NULL),
     LCRM_ENDPOINT("PUT", "/auth/profile", profile_put,
                   LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
+    /* email verification and password reset: api/lcrm_mail.c */
+    LCRM_MAIL_AUTH_ROUTES,
 };
 
 const lcrm_family_t lcrm_auth_family = {

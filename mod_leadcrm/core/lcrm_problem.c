@@ -39,6 +39,11 @@ const lcrm_problem_t lcrm_problems[] = {
     {"mfa_setup_required", 409, "MFA Setup Required"},
     {"internal_error", 500, "Internal Server Error"},
     {"service_unavailable", 503, "Service Unavailable"},
+    /* mail, verification and reset (API.md part 2) */
+    {"invalid_or_expired_token", 400, "Invalid or Expired Token"},
+    {"email_not_verified", 403, "Email Not Verified"},
+    {"email_already_verified", 409, "Email Already Verified"},
+    {"mail_unavailable", 503, "Mail Unavailable"},
     {NULL, 0, NULL}
 };
 

@@ -37,6 +37,7 @@ void *lcrm_create_server_conf(apr_pool_t *p, server_rec *s)
     sc->sec.require_mfa = LCRM_UNSET;
     sc->sec.key_max_lifetime = sc->sec.audit_retention = LCRM_UNSET;
     sc->sec.purge_interval = LCRM_UNSET;
+    lcrm_mail_conf_init(&sc->mail);
     return sc;
 }
 
@@ -100,6 +101,7 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(sec.key_max_lifetime);
     MERGE_NUM(sec.audit_retention);
     MERGE_NUM(sec.purge_interval);
+    lcrm_mail_conf_merge(&m->mail, &base->mail, &add->mail);
     return m;
 }
 
@@ -775,6 +777,7 @@ const command_rec lcrm_directives[] = {
     AP_INIT_TAKE1("LeadCRMMonitorQueueSize", lcrm_monitor_set_queue, NULL,
                   RSRC_CONF, "documents queued per kind before dropping"),
     LCRM_SECURITY_DIRECTIVES
+    LCRM_MAIL_DIRECTIVES,
     {NULL}
 };
 
@@ -782,6 +785,11 @@ const command_rec lcrm_directives[] = {
 
 static const char *server_problem(apr_pool_t *p, const lcrm_server_conf_t *sc)
 {
+    const char *mail_err = lcrm_mail_conf_problem(&sc->mail,
+                                                  sc->data_key != NULL);
+    if (mail_err) {
+        return mail_err;
+    }
     if (!sc->key) {
         return "LeadCRMJWTSecretFile is required (a file of >= 32 random bytes)";
     }

@@ -13,6 +13,7 @@
 #include "lcrm_token.h"
 #include "lcrm_parse.h"
 #include "lcrm_limit.h"
+#include "lcrm_mail_conf.h"
 
 #define LCRM_UNSET (-1)
 
@@ -54,6 +55,7 @@ typedef struct {
         apr_int64_t audit_retention;
         apr_int64_t purge_interval;
     } sec;
+    lcrm_mail_conf_t mail;      /* mail directives (lcrm_mail_conf.h) */
     /* filled at post_config, read-only afterwards */
     lcrm_token_cfg_t token;
     const char *dummy_hash;

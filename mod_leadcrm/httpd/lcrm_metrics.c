@@ -25,6 +25,7 @@ typedef struct {
 
 typedef struct {
     apr_uint64_t events[LCRM_M_EVENTS];
+    apr_uint64_t mail_queued;          /* gauge, set by the mail worker */
     route_counters_t routes[1];        /* nroutes follow */
 } segment_t;
 
@@ -51,6 +52,8 @@ static const char *const event_lines[LCRM_M_EVENTS] = {
     "leadcrm_export_total{kind=\"otlp\",result=\"sent\"}",
     "leadcrm_export_total{kind=\"otlp\",result=\"failed\"}",
     "leadcrm_export_total{kind=\"otlp\",result=\"dropped\"}",
+    "leadcrm_mail_sent_total",
+    "leadcrm_mail_failed_total",
 };
 
 int lcrm_metrics_post_config(apr_pool_t *pconf, server_rec *s,
@@ -120,6 +123,14 @@ void lcrm_metrics_count(server_rec *s, lcrm_metric_e what)
     const struct lcrm_metrics *m = lcrm_sconf(s)->metrics;
     if (m) {
         apr_atomic_add64(&m->seg->events[what], 1);
+    }
+}
+
+void lcrm_metrics_set_mail_queued(server_rec *s, apr_uint64_t n)
+{
+    const struct lcrm_metrics *m = lcrm_sconf(s)->metrics;
+    if (m) {
+        apr_atomic_set64(&m->seg->mail_queued, n);
     }
 }
 
@@ -205,6 +216,8 @@ int lcrm_metrics_handler(request_rec *r)
         ap_rprintf(r, "%s %" APR_UINT64_T_FMT "\n", event_lines[i],
                    apr_atomic_read64(&m->seg->events[i]));
     }
+    ap_rprintf(r, "# TYPE leadcrm_mail_queued gauge\nleadcrm_mail_queued %"
+               APR_UINT64_T_FMT "\n", apr_atomic_read64(&m->seg->mail_queued));
     ap_rputs("# TYPE leadcrm_requests_total counter\n"
              "# TYPE leadcrm_request_duration_seconds histogram\n", r);
     for (f = 0; f < m->nfamilies; f++) {

@@ -28,6 +28,8 @@ typedef enum {
     LCRM_M_EXPORT_OTLP_SENT,
     LCRM_M_EXPORT_OTLP_FAILED,
     LCRM_M_EXPORT_OTLP_DROPPED,
+    LCRM_M_MAIL_SENT,          /* outbox rows accepted by SMTP */
+    LCRM_M_MAIL_FAILED,        /* outbox rows given up (5xx, 24 h) */
     LCRM_M_EVENTS
 } lcrm_metric_e;
 
@@ -50,6 +52,9 @@ void lcrm_metrics_event(request_rec *r, lcrm_metric_e what);
 
 /* Counts one event outside a request (s: any server of the config). */
 void lcrm_metrics_count(server_rec *s, lcrm_metric_e what);
+
+/* Sets the leadcrm_mail_queued gauge (the worker, after each pass). */
+void lcrm_metrics_set_mail_queued(server_rec *s, apr_uint64_t n);
 
 /* log_transaction hook: status class and latency of routed requests. */
 int lcrm_metrics_log(request_rec *r);

@@ -205,6 +205,9 @@ static int check_body(lcrm_ctx_t *ctx, unsigned flags)
 {
     lcrm_problem_info_t p;
 
+    if (flags & LCRM_RF_OWN_BODY) {
+        return 0;
+    }
     if (flags & LCRM_RF_BODY) {
         if (!lcrm_read_json(ctx->r, lcrm_conf_max_body(ctx->dc), &ctx->body,
                             &p)) {

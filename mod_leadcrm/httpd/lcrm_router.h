@@ -26,6 +26,9 @@
 #define LCRM_RF_RL_AUTH    0x20  /* login, register */
 #define LCRM_RF_RL_REFRESH 0x40  /* refresh */
 #define LCRM_RF_RL_PUBLIC  0x80  /* public writes: lead capture, booking */
+/* the endpoint reads (or ignores) the body itself (mail: 503 and the mail
+ * rate limit come before the body) */
+#define LCRM_RF_OWN_BODY   0x8000
 
 /*
  * API key scope of a route (core lcrm_totp.h lcrm_scope_e) in the top

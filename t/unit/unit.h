@@ -50,5 +50,6 @@ void lcrm_test_register_ratelimit(void);
 void lcrm_test_register_aead(void);
 void lcrm_test_register_logjson(void);
 void lcrm_test_register_trace_ctx(void);
+void lcrm_test_register_mime(void);
 
 #endif

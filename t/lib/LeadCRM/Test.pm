@@ -196,7 +196,7 @@ sub problem_ok {
 # line in openapi-validated.log, which t/api/zz_openapi.t reads.
 
 my $API_PATHS =
-    qr{^/(?:health|auth|metrics|api/(?:users|leads|consultations|keys|audit))(?:/|\z)};
+    qr{^/(?:health|auth|metrics|api/(?:users|leads|consultations|keys|audit|notifications))(?:/|\z)};
 my @HTTP_METHODS = qw(get put post delete options head patch trace);
 my $OPENAPI;    # {spec => JSON::Validator::Schema::OpenAPIv3, routes => [...]}
 
