@@ -272,7 +272,7 @@ int lcrm_mail_password_reset(lcrm_ctx_t *ctx)
                             "the link is invalid or has expired");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(01501)
-                  "[%s] password reset for %s from %s", lcrm_log_id(r), user,
+                  "password reset for %s from %s", user,
                   lcrm_client_ip(r));
     return lcrm_respond_no_content(r);
 }
