@@ -26,7 +26,7 @@ int lcrm_cors_preflight_handler(request_rec *r);
 /* The resource families, each mapped with SetHandler <handler name>. */
 static const lcrm_family_t *const families[] = {
     &lcrm_health_family, &lcrm_auth_family, &lcrm_users_family,
-    &lcrm_leads_family, &lcrm_consultations_family,
+    &lcrm_leads_family, &lcrm_consultations_family, &lcrm_oidc_family,
 };
 #define NFAMILIES ((int)(sizeof(families) / sizeof(families[0])))
 

@@ -23,6 +23,7 @@ const lcrm_problem_t lcrm_problems[] = {
     {"slot_taken", 409, "Slot Taken"},
     {"invalid_transition", 409, "Invalid Status Transition"},
     {"conflict", 409, "Conflict"},
+    {"last_sign_in_method", 409, "Last Sign-In Method"},
     {"payload_too_large", 413, "Payload Too Large"},
     {"unsupported_media_type", 415, "Unsupported Media Type"},
     {"rate_limited", 429, "Too Many Requests"},

@@ -50,6 +50,10 @@ typedef struct {
     apr_array_header_t *cors_origins;  /* of const char *; NULL = unset */
     apr_int64_t max_body;              /* bytes; LCRM_UNSET = default */
     lcrm_rl_rule_t rl[LCRM_RL_CLASSES]; /* limit LCRM_UNSET = default */
+    /* OpenID Connect sign-in (leadcrm-oidc; api/lcrm_oidc.c) */
+    int oidc_link_by_email;            /* LCRM_UNSET = Off */
+    int oidc_provision;                /* LCRM_UNSET = Off */
+    const char *oidc_landing;          /* NULL = unset */
 } lcrm_dir_conf_t;
 
 extern const command_rec lcrm_directives[];
@@ -82,6 +86,20 @@ const lcrm_hours_t *lcrm_conf_hours(const lcrm_server_conf_t *sc);
 const char *lcrm_conf_time_zone(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_notice(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_horizon(const lcrm_server_conf_t *sc);
+
+/* OpenID Connect sign-in settings (defaults applied). */
+int lcrm_conf_oidc_link_by_email(const lcrm_dir_conf_t *dc);
+int lcrm_conf_oidc_provision(const lcrm_dir_conf_t *dc);
+
+/*
+ * check_config part for SetHandler leadcrm-oidc (httpd/lcrm_oidc_conf.c):
+ * walks the parsed configuration tree; NULL when every use is protected by
+ * AuthType openid-connect and a Require, and has a usable landing URL.
+ */
+const char *lcrm_oidc_conf_check(apr_pool_t *p, server_rec *s);
+
+/* LeadCRMOIDCLandingURL's syntax rule (https, no fragment/userinfo). */
+const char *lcrm_oidc_landing_problem(const char *url);
 
 /* Non-zero when origin is in the directory's allow-list. */
 int lcrm_conf_origin_allowed(const lcrm_dir_conf_t *dc, const char *origin);
