@@ -1,0 +1,12 @@
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use LeadCRM::Test;
+use LeadCRM::OIDC;
+plan tests => 1;
+my $email = new_email();
+provider_account(sub => "s-$email", email => $email, email_verified => 1, name => 'Zoë Provider');
+my $o = signin(sub => "s-$email", policy => 'provision');
+print "# hops $o->{hops} login $o->{provider_login} location ", ($o->{location}//'-'), "\n";
+print "# last: ", $o->{last}->status_line, "\n# ", join("\n# ", split /\n/, $o->{last}->as_string), "\n";
+ok $o->{location};
