@@ -56,8 +56,9 @@ sub _ours {
 }
 
 # signin(sub => S, policy => 'link,provision', ua => BROWSER,
-#        headers => {..}) -> {res => the last response of
-#        /auth/oidc/login, location => where it sent the browser,
+#        headers => {..}, path => '/auth/oidc/login?...') -> {res => the
+#        last response of /auth/oidc/login, first => its first response,
+#        location => where the browser was sent outside the test servers,
 #        provider_login => 1 when the provider's login form was filled}
 sub signin {
     my (%o) = @_;
@@ -66,20 +67,26 @@ sub signin {
     my %h = (Accept => 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8',
              %{ $o{headers} // {} });
     $h{'X-Test-OIDC'} = $o{policy} if $o{policy};
-    my $req = HTTP::Request->new(GET => server_base() . '/auth/oidc/login');
+    my $req = HTTP::Request->new(
+        GET => server_base() . ($o{path} // '/auth/oidc/login'));
     my %out = (provider_login => 0, hops => 0);
     for my $hop (1 .. 30) {
         $out{hops} = $hop;
         $req->header($_ => $h{$_}) for keys %h;
         my $res = $ua->request($req);
+        my $loc = $res->is_redirect
+                  ? URI->new_abs($res->header('Location'), $req->uri) : undef;
         if (_ours($req->uri) && $req->uri->path eq '/auth/oidc/login') {
-            LeadCRM::Test::scan_error_body($res);
-            LeadCRM::Test::openapi_validate($req, $res);
+            # mod_auth_openidc's own redirects are not the module's answers
+            if (!$loc || (!_ours($loc) && index($loc, provider_url()) != 0)) {
+                LeadCRM::Test::scan_error_body($res);
+                LeadCRM::Test::openapi_validate($req, $res);
+            }
+            $out{first} //= $res;
             $out{res} = $res;
         }
         $out{last} = $res;
-        if ($res->is_redirect) {
-            my $loc = URI->new_abs($res->header('Location'), $req->uri);
+        if ($loc) {
             if (!_ours($loc) && index($loc, provider_url()) != 0) {
                 $out{location} = "$loc";
                 return \%out;
