@@ -97,11 +97,13 @@ END $$;
 -- none or an unusable one); p_name is the display name to provision with.
 -- Outcomes: 'ok' (session opened), 'mfa' (second factor needed, no
 -- session), 'oidc_not_provisioned', 'identity_link_required',
--- 'account_disabled'.  linked is true when this sign-in created the link.
+-- 'account_disabled', 'email_not_verified' (p_require_verified: the
+-- account's email is still unverified after the provider's word).  linked is true when this sign-in created the link.
 CREATE FUNCTION lcrm_oidc_signin(p_issuer text, p_subject text,
                                  p_email text, p_email_verified boolean,
                                  p_name text, p_link_by_email boolean,
-                                 p_provision boolean, p_token_hash text,
+                                 p_provision boolean,
+                                 p_require_verified boolean, p_token_hash text,
                                  p_ttl_seconds integer, p_user_agent text,
                                  p_client_ip text, p_request_id text)
 RETURNS TABLE (outcome text, user_id uuid, session_id uuid, role text,
@@ -168,6 +170,12 @@ BEGIN
     IF p_email_verified AND NOT v_user.email_verified
        AND lower(v_user.email) = lower(p_email) THEN
         UPDATE users SET email_verified = true WHERE id = v_user.id;
+        v_user.email_verified := true;
+    END IF;
+    IF p_require_verified AND NOT v_user.email_verified THEN
+        RETURN QUERY SELECT 'email_not_verified'::text, NULL::uuid,
+                            NULL::uuid, NULL::text, v_linked;
+        RETURN;
     END IF;
     IF lcrm_oidc_mfa_required(v_user.id) THEN
         RETURN QUERY SELECT 'mfa'::text, v_user.id, NULL::uuid,

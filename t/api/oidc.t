@@ -6,8 +6,9 @@
 #
 # Not covered here (not on this branch): the MFA user's #mfaToken= answer
 # (MFA lives in another branch; lcrm_oidc_mfa_required() is still false),
-# #error=email_not_verified (needs LeadCRMRequireVerifiedEmail), and the
-# audit entries and the "a sign-in method was added" mail.
+# #error=email_not_verified through HTTP (needs LeadCRMRequireVerifiedEmail;
+# the database branch is tested below), and the audit entries and the "a
+# sign-in method was added" mail.
 use strict;
 use warnings FATAL => 'all';
 use utf8;
@@ -17,7 +18,7 @@ use LeadCRM::OIDC;
 use HTTP::Request;
 use POSIX ();
 
-plan tests => 86;
+plan tests => 90;
 
 my $LANDING = 'https://app.example.com/signed-in';
 my $ISS = provider_url();
@@ -134,6 +135,14 @@ t $user && $user->{name} eq 'Ω' x 100, 'name cut to 100 code points';
 # no email at all: nothing to provision
 $o = signin(sub => account(name => 'No Mail'), policy => 'provision,link');
 t refused($o, 'oidc_not_provisioned'), 'no email claim: oidc_not_provisioned';
+
+# email_not_verified: the database function's branch (its C switch,
+# LeadCRMRequireVerifiedEmail, is not on this branch)
+my $fn = "SELECT outcome FROM lcrm_oidc_signin(:'p1', :'p2', :'p3', CAST(:'p4' AS boolean), 'n', false, false, true, md5(random()::text) || md5(random()::text), 3600, NULL, NULL, NULL)";
+t db($fn, $ISS, $sub2, $email2, 'false') eq 'email_not_verified', 'required verification: unverified account refused';
+t db($fn, $ISS, $sub2, $email2, 'true') eq 'ok'
+  && db("SELECT email_verified FROM users WHERE lower(email) = :'p1' AND deleted_at IS NULL", $email2) eq 't',
+  "the provider's email_verified verifies the account's own address";
 
 # ---- linking by email ------------------------------------------------------
 my $pw = make_user();
@@ -295,6 +304,17 @@ my @rc = map { waitpid($_, 0); $? >> 8 } @pids;
 t join(',', sort @rc) eq '0,1', 'concurrent unlinks: one 204, one 409 (' . join(',', @rc) . ')';
 ($res, $j) = api(GET => '/auth/identities', token => $ct);
 t @{ $j->{data} } == 1, 'one identity remains';
+
+# ---- rate limit: /auth/oidc/login counts in the refresh class --------------
+# (limits on: refresh 4 a day per address; reached through the unprotected
+# test switch, since mod_auth_openidc answers before the module otherwise)
+my $rl_ip = sprintf '10.%d.%d.77', $$ % 250, int(time / 60) % 250;
+my %rl = ('X-Test-Limits' => 'on', 'X-Forwarded-For' => $rl_ip,
+          'X-Test-OIDC-Unprotected' => 'on');
+my @codes = map { (api(GET => '/auth/oidc/login', headers => \%rl))[0]->code } 1 .. 5;
+t join(',', @codes) eq '500,500,500,500,429', 'refresh class: the fifth request is 429 (' . join(',', @codes) . ')';
+($res) = api(POST => '/auth/refresh', headers => { %rl, Cookie => 'leadcrm_refresh=x' });
+t problem_ok($res, 429, 'rate_limited'), 'and /auth/refresh shares the counter';
 
 # ---- response details --------------------------------------------------------
 $o = signin(sub => $sub_b);
