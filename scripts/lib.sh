@@ -105,6 +105,16 @@ lcrm_make_key() {
     chmod 0400 "$1"
 }
 
+# lcrm_make_data_key FILE: an AES-256-GCM keyring (LeadCRMDataKeyFile) with
+# one key "k<date>:BASE64(32 random bytes)", mode 0400.  Rotation: prepend a
+# new line (the first key seals, every key opens) and reload httpd.
+lcrm_make_data_key() {
+    [ -s "$1" ] && return 0
+    (umask 077; printf 'k%s:%s\n' "$(date -u +%Y%m%d)" \
+        "$(head -c 32 /dev/urandom | base64 -w0)" > "$1")
+    chmod 0400 "$1"
+}
+
 # ---- test OpenID provider (t/oidc, t/api/oidc.t) ----------------------------
 # lcrm_oidc_start DIR: installs t/oidc's npm packages from its lock file
 # (npm ci, when node_modules is missing or older than the lock file) and

@@ -62,6 +62,14 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         m->previous_key = base->previous_key;
         m->previous_kid = base->previous_kid;
     }
+    if (add->data_key_path) {
+        m->data_key_path = add->data_key_path;
+        m->data_key = add->data_key;
+    }
+    else {
+        m->data_key_path = base->data_key_path;
+        m->data_key = base->data_key;
+    }
     MERGE_PTR(issuer);
     MERGE_PTR(audience);
     MERGE_NUM(access_ttl);
@@ -112,6 +120,11 @@ void *lcrm_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 }
 
 /* ---- getters ------------------------------------------------------------ */
+
+const lcrm_aead_ring_t *lcrm_config_data_key(const server_rec *s)
+{
+    return lcrm_sconf(s)->data_key;
+}
 
 const lcrm_server_conf_t *lcrm_sconf(const server_rec *s)
 {
@@ -273,6 +286,26 @@ static const char *set_previous_secret(cmd_parms *cmd, void *dc,
     }
     sc->previous_path = path;
     sc->previous_kid = kid;
+    return NULL;
+}
+
+/* LeadCRMDataKeyFile: the AES-256-GCM keyring, read and parsed here so
+ * that apachectl -t refuses a missing, unreadable or malformed file. */
+static const char *set_data_key(cmd_parms *cmd, void *dc, const char *path)
+{
+    lcrm_server_conf_t *sc = cmd_sconf(cmd);
+    lcrm_key_t *file;
+    const char *err = load_key(cmd, path, &file), *why;
+
+    if (err) {
+        return err;
+    }
+    if (lcrm_aead_ring_parse(cmd->pool, (const char *)file->bytes, file->len,
+                             &sc->data_key, &why) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " ", path, ": ", why,
+                           NULL);
+    }
+    sc->data_key_path = path;
     return NULL;
 }
 
@@ -481,6 +514,8 @@ const command_rec lcrm_directives[] = {
                    "file with the HS256 signing key (>= 32 bytes) [key id]"),
     AP_INIT_TAKE2("LeadCRMJWTPreviousSecretFile", set_previous_secret, NULL,
                   RSRC_CONF, "previous key file and its key id (verify only)"),
+    AP_INIT_TAKE1("LeadCRMDataKeyFile", set_data_key, NULL, RSRC_CONF,
+                  "AES-256-GCM keyring for secrets at rest (ID:BASE64 lines)"),
     AP_INIT_TAKE1("LeadCRMJWTIssuer", set_claim, NULL, RSRC_CONF,
                   "iss claim of access tokens"),
     AP_INIT_TAKE1("LeadCRMJWTAudience", set_claim, NULL, RSRC_CONF,
@@ -514,7 +549,8 @@ const command_rec lcrm_directives[] = {
                   RSRC_CONF, "how far ahead bookings are accepted"),
     AP_INIT_TAKE3("LeadCRMRateLimit", lcrm_limit_set_rule, NULL, OR_ALL,
                   "class (general, auth, refresh, public-write, "
-                  "login-failures), count (0 = off), window (e.g. 15m)"),
+                  "login-failures, mail, mail-target, mfa-failures), "
+                  "count (0 = off), window (e.g. 15m)"),
     AP_INIT_TAKE1("LeadCRMRateLimitSlots", lcrm_limit_set_slots, NULL,
                   RSRC_CONF, "size of the shared rate-limit table"),
     AP_INIT_TAKE12("LeadCRMRateLimitStore", lcrm_limit_set_store, NULL,

@@ -9,6 +9,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include "lcrm_secret.h"
+#include "lcrm_aead.h"
 #include "lcrm_token.h"
 #include "lcrm_parse.h"
 #include "lcrm_limit.h"
@@ -22,6 +23,8 @@ typedef struct {
     const char *previous_path;
     lcrm_key_t *previous_key;
     const char *previous_kid;
+    const char *data_key_path;
+    lcrm_aead_ring_t *data_key;
     const char *issuer;
     const char *audience;
     apr_int64_t access_ttl;     /* seconds */
@@ -86,6 +89,9 @@ const lcrm_hours_t *lcrm_conf_hours(const lcrm_server_conf_t *sc);
 const char *lcrm_conf_time_zone(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_notice(const lcrm_server_conf_t *sc);
 apr_int64_t lcrm_conf_booking_horizon(const lcrm_server_conf_t *sc);
+
+/* The LeadCRMDataKeyFile keyring, or NULL when the directive is absent. */
+const lcrm_aead_ring_t *lcrm_config_data_key(const server_rec *s);
 
 /* OpenID Connect sign-in settings (defaults applied). */
 int lcrm_conf_oidc_link_by_email(const lcrm_dir_conf_t *dc);

@@ -32,11 +32,25 @@ struct lcrm_limiter {
 };
 
 static const char *const class_names[LCRM_RL_CLASSES] = {
-    "general", "auth", "refresh", "public-write", "login-failures"};
+    "general", "auth", "refresh", "public-write", "login-failures",
+    "mail", "mail-target", "mfa-failures"};
 
 /* API.md defaults: count per window seconds. */
 static const lcrm_rl_rule_t defaults[LCRM_RL_CLASSES] = {
-    {300, 60}, {20, 900}, {60, 900}, {10, 3600}, {10, 900}};
+    {300, 60}, {20, 900}, {60, 900}, {10, 3600}, {10, 900},
+    {5, 3600}, {5, 3600}, {10, 900}};
+
+/* Classes that refuse when the limiter cannot count. */
+static int fails_closed(lcrm_rl_class_e cls)
+{
+    return cls == LCRM_RL_LOGIN_FAIL || cls == LCRM_RL_MFA_FAIL;
+}
+
+/* Classes keyed on extra alone (not on the client address). */
+static int keyed_on_extra(lcrm_rl_class_e cls)
+{
+    return cls == LCRM_RL_MAIL_TARGET || cls == LCRM_RL_MFA_FAIL;
+}
 
 const char *lcrm_limit_set_rule(cmd_parms *cmd, void *dcv, const char *cls,
                                 const char *count, const char *window)
@@ -49,7 +63,8 @@ const char *lcrm_limit_set_rule(cmd_parms *cmd, void *dcv, const char *cls,
     }
     if (i == LCRM_RL_CLASSES) {
         return "LeadCRMRateLimit class must be general, auth, refresh, "
-               "public-write or login-failures";
+               "public-write, login-failures, mail, mail-target or "
+               "mfa-failures";
     }
     if (lcrm_parse_int(count, 0, 1000000, &n)) {
         return "LeadCRMRateLimit count must be 0 (off) .. 1000000";
@@ -189,7 +204,7 @@ static void complain(request_rec *r, struct lcrm_limiter *l,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, LCRM_LOGNO(00903)
                       "rate limiter unavailable: failing %s for %s (and "
                       "open for the other classes; logged once a minute)",
-                      cls == LCRM_RL_LOGIN_FAIL ? "closed" : "open",
+                      fails_closed(cls) ? "closed" : "open",
                       class_names[cls]);
     }
 }
@@ -245,14 +260,16 @@ int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
         return 0;
     }
     if (!sc->limiter) {
-        return cls == LCRM_RL_LOGIN_FAIL;
+        return fails_closed(cls);
     }
-    key = lcrm_rl_key(class_names[cls], r->useragent_ip, extra);
+    key = keyed_on_extra(cls)
+              ? lcrm_rl_key(class_names[cls], "", extra)
+              : lcrm_rl_key(class_names[cls], r->useragent_ip, extra);
     rv = sc->limiter->mc ? count_mc(r, sc->limiter, key, rule, consume, &res)
                          : count_shm(r, sc->limiter, key, rule, consume, &res);
     if (rv != APR_SUCCESS) {
         complain(r, sc->limiter, cls, rv);
-        return cls == LCRM_RL_LOGIN_FAIL;
+        return fails_closed(cls);
     }
     if (!res.allowed || headers) {
         set_headers(r, &res, !res.allowed);

@@ -16,6 +16,9 @@ typedef enum {
     LCRM_RL_REFRESH,        /* /auth/refresh */
     LCRM_RL_PUBLIC,         /* public POST /api/leads, /api/consultations */
     LCRM_RL_LOGIN_FAIL,     /* failed logins per (account, address) */
+    LCRM_RL_MAIL,           /* mails sent on behalf of a client address */
+    LCRM_RL_MAIL_TARGET,    /* mails sent to one address (extra = email) */
+    LCRM_RL_MFA_FAIL,       /* failed MFA codes per account (extra = id) */
     LCRM_RL_CLASSES
 } lcrm_rl_class_e;
 
@@ -45,12 +48,14 @@ int lcrm_limit_post_config(apr_pool_t *pconf, server_rec *s);
 void lcrm_limit_child_init(apr_pool_t *p, server_rec *s);
 
 /*
- * Counts (consume) or checks one request of class cls for the client
- * address plus extra (may be NULL).  Returns 1 when the request is over
- * the limit (Retry-After and RateLimit-* set), else 0; with headers
+ * Counts (consume) or checks one request of class cls.  The key is the
+ * client address plus extra (may be NULL), except for LCRM_RL_MAIL_TARGET
+ * (extra = the recipient's email) and LCRM_RL_MFA_FAIL (extra = the user
+ * id), which are keyed on extra alone.  Returns 1 when the request is
+ * over the limit (Retry-After and RateLimit-* set), else 0; with headers
  * non-zero the RateLimit-* headers are set on success too.  When the
- * limiter cannot be used it fails open, except for LCRM_RL_LOGIN_FAIL,
- * which fails closed.
+ * limiter cannot be used it fails open, except for LCRM_RL_LOGIN_FAIL and
+ * LCRM_RL_MFA_FAIL, which fail closed.
  */
 int lcrm_limit(request_rec *r, lcrm_rl_class_e cls, const char *extra,
                int consume, int headers);

@@ -14,6 +14,12 @@ nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 head -c 48 /dev/urandom | base64 -w0 > "$T/good.key"; chmod 600 "$T/good.key"
 printf 'short-secret' > "$T/short.key"; chmod 600 "$T/short.key"
 head -c 48 /dev/urandom | base64 -w0 > "$T/loose.key"; chmod 644 "$T/loose.key"
+# data keyrings (LeadCRMDataKeyFile): ID:BASE64(32 bytes) per line
+{ echo "# data key"; echo "k2:$(head -c 32 /dev/urandom | base64 -w0)"
+  echo "k1:$(head -c 32 /dev/urandom | base64 -w0)"; } > "$T/data.key"; chmod 600 "$T/data.key"
+echo "k1:$(head -c 31 /dev/urandom | base64 -w0)" > "$T/data31.key"; chmod 600 "$T/data31.key"
+{ echo "k1:$(head -c 32 /dev/urandom | base64 -w0)"; echo "k1:$(head -c 32 /dev/urandom | base64 -w0)"; } > "$T/datadup.key"; chmod 600 "$T/datadup.key"
+head -c 32 /dev/urandom | base64 -w0 > "$T/dataraw.key"; echo "# x  padding to reach 32 bytes" >> "$T/dataraw.key"; chmod 600 "$T/dataraw.key"
 
 # base config: just enough httpd to load the module (no database needed for -t)
 base() {
@@ -62,6 +68,11 @@ check "access ttl too short"     fail "LeadCRMAccessTokenTTL is out of range" "$
 check "refresh <= access"        fail "LeadCRMRefreshTokenTTL must be longer" "$K" "LeadCRMAccessTokenTTL 1d" "LeadCRMRefreshTokenTTL 1h"
 check "grace too long"           fail "LeadCRMRefreshGrace" "$K" "LeadCRMRefreshGrace 2m"
 check "grace off"                pass "" "$K" "LeadCRMRefreshGrace 0"
+check "data key ring"            pass "" "$K" "LeadCRMDataKeyFile $T/data.key"
+check "data key missing"         fail "LeadCRMDataKeyFile .*missing" "$K" "LeadCRMDataKeyFile $T/nope.key"
+check "data key of 31 bytes"     fail "LeadCRMDataKeyFile .*exactly 32 bytes" "$K" "LeadCRMDataKeyFile $T/data31.key"
+check "data key duplicate id"    fail "LeadCRMDataKeyFile .*twice" "$K" "LeadCRMDataKeyFile $T/datadup.key"
+check "data key without id"      fail "LeadCRMDataKeyFile .*ID:BASE64" "$K" "LeadCRMDataKeyFile $T/dataraw.key"
 check "bcrypt cost 9"            fail "LeadCRMBcryptCost must be an integer from 10 to 17" "$K" "LeadCRMBcryptCost 9"
 check "bcrypt cost 18"           fail "LeadCRMBcryptCost" "$K" "LeadCRMBcryptCost 18"
 check "bcrypt cost 12"           pass "" "$K" "LeadCRMBcryptCost 12"
@@ -84,6 +95,7 @@ check "notice >= horizon"        fail "LeadCRMBookingNotice must be shorter" "$K
 check "rate limit class"         fail "LeadCRMRateLimit class" "$K" "LeadCRMRateLimit everything 1 1m"
 check "rate limit count"         fail "LeadCRMRateLimit count" "$K" "LeadCRMRateLimit general -1 1m"
 check "rate limit ok"            pass "" "$K" "LeadCRMRateLimit general 0 1m" "LeadCRMRateLimit auth 5 15m"
+check "rate limit new classes"  pass "" "$K" "LeadCRMRateLimit mail 5 1h" "LeadCRMRateLimit mail-target 5 1h" "LeadCRMRateLimit mfa-failures 10 15m"
 check "rate limit slots"         fail "LeadCRMRateLimitSlots must be a power of two" "$K" "LeadCRMRateLimitSlots 1000"
 check "require unknown role"     fail "unknown role 'ROOT'" "$K" "<Location /x>" "AuthType Bearer" "Require leadcrm-role ADMIN ROOT" "</Location>"
 check "require ok"               pass "" "$K" "<Location /x>" "AuthType Bearer" "Require leadcrm-role ADMIN SUPER_ADMIN" "</Location>"
