@@ -36,6 +36,7 @@ static const lcrm_family_t *const families[] = {
     &lcrm_mfa_family, &lcrm_sessions_family, &lcrm_user_security_family,
     &lcrm_keys_family, &lcrm_audit_family,
     &lcrm_notifications_family,
+    &lcrm_oidc_family,
 };
 #define NFAMILIES ((int)(sizeof(families) / sizeof(families[0])))
 

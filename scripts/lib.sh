@@ -7,7 +7,7 @@ LCRM_PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjwt-dev \
 libjson-c-dev libcunit1-dev libssl-dev libpq-dev postgresql postgresql-contrib \
 libapache2-mod-perl2 libapache2-mod-perl2-dev libwww-perl libjson-pp-perl memcached libjson-validator-perl libyaml-libyaml-perl \
 autoconf automake libtool pkg-config make gcc curl libcurl4-openssl-dev python3-aiosmtpd \
-liboath-dev oathtool"
+liboath-dev oathtool libapache2-mod-auth-openidc nodejs"
 
 lcrm_log() { printf '== %s\n' "$*" >&2; }
 lcrm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -180,4 +180,37 @@ lcrm_state_dir() {
         lcrm_log "the checkout is not reachable by postgres/www-data: state in $state ($var links to it)"
     fi
     (cd "$var" && pwd -P)
+
+# ---- test OpenID provider (t/oidc, t/api/oidc.t) ----------------------------
+# lcrm_oidc_start DIR: installs t/oidc's npm packages from its lock file
+# (npm ci, when node_modules is missing or older than the lock file) and
+# starts t/oidc/provider.mjs on a free 127.0.0.1 port; exports
+# LEADCRM_TEST_OIDC_URL (its issuer); pid in DIR/oidc.pid, log DIR/oidc.log.
+lcrm_oidc_start() {
+    local dir=$1 o="$LCRM_ROOT/t/oidc" i
+    command -v npm >/dev/null || lcrm_install_deps npm
+    if [ ! -f "$o/node_modules/.package-lock.json" ] \
+       || [ "$o/package-lock.json" -nt "$o/node_modules/.package-lock.json" ]; then
+        lcrm_log "npm ci (t/oidc)"
+        (cd "$o" && NO_UPDATE_NOTIFIER=1 npm ci --no-audit --no-fund \
+            --loglevel=error >&2) || lcrm_die "npm ci in t/oidc failed"
+    fi
+    rm -f "$dir/oidc.url"
+    node "$o/provider.mjs" "$dir/oidc.url" >"$dir/oidc.log" 2>&1 &
+    echo $! > "$dir/oidc.pid"
+    for i in $(seq 300); do
+        [ -s "$dir/oidc.url" ] && break
+        kill -0 "$(cat "$dir/oidc.pid")" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -s "$dir/oidc.url" ] || { cat "$dir/oidc.log" >&2; lcrm_die "the test OpenID provider did not start"; }
+    LEADCRM_TEST_OIDC_URL=$(cat "$dir/oidc.url")
+    export LEADCRM_TEST_OIDC_URL
+}
+
+# lcrm_oidc_stop DIR: stops the provider started by lcrm_oidc_start.
+lcrm_oidc_stop() {
+    [ -f "$1/oidc.pid" ] || return 0
+    kill "$(cat "$1/oidc.pid")" 2>/dev/null || true
+    rm -f "$1/oidc.pid"
 }

@@ -319,10 +319,12 @@ static int check_credentials(lcrm_ctx_t *ctx, const char *email,
         lcrm_problem(r, "rate_limited", "too many failed logins; retry later");
         return 2;
     }
-    /* unknown accounts spend the same bcrypt time on a dummy hash */
+    /* unknown accounts, and accounts without a password (OIDC), spend
+     * the same bcrypt time on a dummy hash */
     if (lcrm_traced_password_verify(r, password, strlen(password),
-                                    found ? row.cols[1] : ctx->sc->dummy_hash)
-            == APR_SUCCESS && found) {
+                                    found && row.cols[1] ? row.cols[1]
+                                                         : ctx->sc->dummy_hash)
+            == APR_SUCCESS && found && row.cols[1]) {
         lcrm_limit_login_release(r, account);
         *user_id = row.cols[0];
         rehash(ctx, row.cols[0], password, row.cols[1]);
@@ -536,7 +538,23 @@ static const lcrm_route_t auth_routes[] = {
                   LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
     /* email verification and password reset: api/lcrm_mail.c */
     LCRM_MAIL_AUTH_ROUTES,
+    LCRM_ENDPOINT("GET", "/auth/identities", lcrm_oidc_identities_list,
+                  LCRM_RF_AUTH, NULL),
+    LCRM_ENDPOINT("DELETE", "/auth/identities/:id",
+                  lcrm_oidc_identities_delete, LCRM_RF_AUTH, NULL),
 };
+
+/* Login's refresh token and cookie, for the OIDC handler (lcrm_oidc.c). */
+apr_status_t lcrm_auth_new_refresh(lcrm_ctx_t *ctx, const char **token,
+                                   const char **hash)
+{
+    return new_refresh(ctx, token, hash);
+}
+
+void lcrm_auth_set_refresh_cookie(lcrm_ctx_t *ctx, const char *token)
+{
+    set_refresh_cookie(ctx, token);
+}
 
 const lcrm_family_t lcrm_auth_family = {
     "leadcrm-auth", auth_routes, (int)(sizeof(auth_routes) / sizeof(auth_routes[0]))

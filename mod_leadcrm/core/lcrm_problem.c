@@ -24,6 +24,7 @@ const lcrm_problem_t lcrm_problems[] = {
     {"invalid_transition", 409, "Invalid Status Transition"},
     {"conflict", 409, "Conflict"},
     {"request_timeout", 408, "Request Timeout"},
+    {"last_sign_in_method", 409, "Last Sign-In Method"},
     {"payload_too_large", 413, "Payload Too Large"},
     {"uri_too_long", 414, "URI Too Long"},
     {"unsupported_media_type", 415, "Unsupported Media Type"},

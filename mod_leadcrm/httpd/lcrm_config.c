@@ -110,6 +110,7 @@ void *lcrm_create_dir_conf(apr_pool_t *p, char *dir)
     lcrm_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
     int i;
     dc->max_body = LCRM_UNSET;
+    dc->oidc_link_by_email = dc->oidc_provision = LCRM_UNSET;
     for (i = 0; i < LCRM_RL_CLASSES; i++) {
         dc->rl[i].limit = LCRM_UNSET;
     }
@@ -128,6 +129,9 @@ void *lcrm_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     for (i = 0; i < LCRM_RL_CLASSES; i++) {
         m->rl[i] = add->rl[i].limit != LCRM_UNSET ? add->rl[i] : base->rl[i];
     }
+    MERGE_NUM(oidc_link_by_email);
+    MERGE_NUM(oidc_provision);
+    MERGE_PTR(oidc_landing);
     return m;
 }
 
@@ -215,6 +219,16 @@ const lcrm_hours_t *lcrm_conf_hours(const lcrm_server_conf_t *sc)
 const char *lcrm_conf_time_zone(const lcrm_server_conf_t *sc)
 {
     return sc->time_zone ? sc->time_zone : DEFAULT_TIME_ZONE;
+}
+
+int lcrm_conf_oidc_link_by_email(const lcrm_dir_conf_t *dc)
+{
+    return dc->oidc_link_by_email == 1;
+}
+
+int lcrm_conf_oidc_provision(const lcrm_dir_conf_t *dc)
+{
+    return dc->oidc_provision == 1;
 }
 
 int lcrm_conf_origin_allowed(const lcrm_dir_conf_t *dc, const char *origin)
@@ -509,6 +523,30 @@ static const char *set_time_zone(cmd_parms *cmd, void *dc, const char *v)
     return NULL;
 }
 
+/* ---- OpenID Connect sign-in (LeadCRMOIDC*) ---- */
+
+static const char *set_oidc_flag(cmd_parms *cmd, void *dcv, int on)
+{
+    lcrm_dir_conf_t *dc = dcv;
+    if (!strcmp(cmd->cmd->name, "LeadCRMOIDCLinkByEmail")) {
+        dc->oidc_link_by_email = on;
+    }
+    else {
+        dc->oidc_provision = on;
+    }
+    return NULL;
+}
+
+static const char *set_oidc_landing(cmd_parms *cmd, void *dcv, const char *v)
+{
+    const char *err = lcrm_oidc_landing_problem(v);
+    if (err) {
+        return bad(cmd, err);
+    }
+    ((lcrm_dir_conf_t *)dcv)->oidc_landing = v;
+    return NULL;
+}
+
 static const duration_spec_t access_ttl = {
     APR_OFFSETOF(lcrm_server_conf_t, access_ttl), 60, 86400};
 static const duration_spec_t refresh_ttl = {
@@ -778,6 +816,15 @@ const command_rec lcrm_directives[] = {
                   RSRC_CONF, "documents queued per kind before dropping"),
     LCRM_SECURITY_DIRECTIVES
     LCRM_MAIL_DIRECTIVES,
+    AP_INIT_FLAG("LeadCRMOIDCLinkByEmail", set_oidc_flag, NULL,
+                 RSRC_CONF | ACCESS_CONF, "On: a first OIDC sign-in may link "
+                 "the verified USER account with the provider's verified email"),
+    AP_INIT_FLAG("LeadCRMOIDCProvision", set_oidc_flag, NULL,
+                 RSRC_CONF | ACCESS_CONF, "On: a first OIDC sign-in with an "
+                 "unknown email creates a USER account"),
+    AP_INIT_TAKE1("LeadCRMOIDCLandingURL", set_oidc_landing, NULL,
+                  RSRC_CONF | ACCESS_CONF, "https URL every OIDC sign-in "
+                  "redirects to (own origin or a LeadCRMCORSOrigin)"),
     {NULL}
 };
 
@@ -824,6 +871,13 @@ static const char *server_problem(apr_pool_t *p, const lcrm_server_conf_t *sc)
 int lcrm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                       server_rec *s)
 {
+    const char *oidc = lcrm_oidc_conf_check(ptemp, s);
+
+    if (oidc) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, LCRM_LOGNO(02000) "%s",
+                     oidc);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     for (; s; s = s->next) {
         const char *err = server_problem(ptemp, lcrm_sconf(s));
         if (err) {

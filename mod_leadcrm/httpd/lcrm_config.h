@@ -68,6 +68,10 @@ typedef struct {
     apr_array_header_t *cors_origins;  /* of const char *; NULL = unset */
     apr_int64_t max_body;              /* bytes; LCRM_UNSET = default */
     lcrm_rl_rule_t rl[LCRM_RL_CLASSES]; /* limit LCRM_UNSET = default */
+    /* OpenID Connect sign-in (leadcrm-oidc; api/lcrm_oidc.c) */
+    int oidc_link_by_email;            /* LCRM_UNSET = Off */
+    int oidc_provision;                /* LCRM_UNSET = Off */
+    const char *oidc_landing;          /* NULL = unset */
 } lcrm_dir_conf_t;
 
 extern const command_rec lcrm_directives[];
@@ -125,6 +129,20 @@ struct lcrm_limiter *lcrm_conf_limiter(const server_rec *s);
 /* post_config: hands the rate limiter its settings and keeps the limiter
  * on every server record.  OK or HTTP_INTERNAL_SERVER_ERROR (logged). */
 int lcrm_config_limiter(apr_pool_t *pconf, server_rec *s);
+
+/* OpenID Connect sign-in settings (defaults applied). */
+int lcrm_conf_oidc_link_by_email(const lcrm_dir_conf_t *dc);
+int lcrm_conf_oidc_provision(const lcrm_dir_conf_t *dc);
+
+/*
+ * check_config part for SetHandler leadcrm-oidc (httpd/lcrm_oidc_conf.c):
+ * walks the parsed configuration tree; NULL when every use is protected by
+ * AuthType openid-connect and a Require, and has a usable landing URL.
+ */
+const char *lcrm_oidc_conf_check(apr_pool_t *p, server_rec *s);
+
+/* LeadCRMOIDCLandingURL's syntax rule (https, no fragment/userinfo). */
+const char *lcrm_oidc_landing_problem(const char *url);
 
 /* Non-zero when origin is in the directory's allow-list. */
 int lcrm_conf_origin_allowed(const lcrm_dir_conf_t *dc, const char *origin);
