@@ -180,6 +180,7 @@ lcrm_state_dir() {
         lcrm_log "the checkout is not reachable by postgres/www-data: state in $state ($var links to it)"
     fi
     (cd "$var" && pwd -P)
+}
 
 # ---- test OpenID provider (t/oidc, t/api/oidc.t) ----------------------------
 # lcrm_oidc_start DIR: installs t/oidc's npm packages from its lock file

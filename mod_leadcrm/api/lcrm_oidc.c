@@ -224,7 +224,7 @@ static int oidc_require_verified_email(const lcrm_ctx_t *ctx)
 static int refuse(lcrm_ctx_t *ctx, const char *why)
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ctx->r, LCRM_LOGNO(02001)
-                  "[%s] leadcrm-oidc refused: %s", lcrm_log_id(ctx->r), why);
+                  "leadcrm-oidc refused: %s", why);
     return lcrm_problem(ctx->r, "internal_error",
                         "sign-in with a provider is not configured correctly");
 }
@@ -243,8 +243,8 @@ static int signed_in(lcrm_ctx_t *ctx, const oidc_claims_t *c,
         return land(r, landing, apr_pstrcat(r->pool, "mfaToken=", mfa, NULL));
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(02002)
-                  "[%s] oidc sign-in ok for %s (issuer %s%s) from %s",
-                  lcrm_log_id(r), row->cols[1], c->iss,
+                  "oidc sign-in ok for %s (issuer %s%s) from %s",
+                  row->cols[1], c->iss,
                   !strcmp(row->cols[4], "t") ? ", identity linked" : "",
                   lcrm_client_ip(r));
     lcrm_auth_set_refresh_cookie(ctx, token);
@@ -296,8 +296,8 @@ static int oidc_login(lcrm_ctx_t *ctx)
         return signed_in(ctx, &c, &row, token);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(02003)
-                  "[%s] oidc sign-in refused (%s) for issuer %s from %s",
-                  lcrm_log_id(r), row.cols[0], c.iss, lcrm_client_ip(r));
+                  "oidc sign-in refused (%s) for issuer %s from %s",
+                  row.cols[0], c.iss, lcrm_client_ip(r));
     return land(r, ctx->dc->oidc_landing,
                 apr_pstrcat(r->pool, "error=", row.cols[0], NULL));
 }
@@ -333,8 +333,7 @@ int lcrm_oidc_identities_delete(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "not_found", "no such identity");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(02004)
-                  "[%s] identity %s unlinked by %s from %s", lcrm_log_id(r),
-                  id, ctx->caller->user_id, lcrm_client_ip(r));
+                  "identity %s unlinked by %s from %s", id, ctx->caller->user_id, lcrm_client_ip(r));
     return lcrm_respond_no_content(r);
 }
 
