@@ -29,6 +29,7 @@
 #include "lcrm_fields.h"
 #include "lcrm_http.h"
 #include "lcrm_json.h"
+#include "lcrm_list.h"
 #include "lcrm_private.h"
 #include "lcrm_query.h"
 #include "lcrm_role.h"
@@ -62,29 +63,6 @@ static const char *const sql_update =
 static const char *const sql_delete =
     "UPDATE leads SET deleted_at = now()"
     " WHERE id = CAST(%s AS uuid) AND deleted_at IS NULL";
-
-/*
- * A list page: [where] and [order] are filled from the fragments below.
- * The count visits at most LIST_COUNT_CAP rows (API.md "Lists").
- * Arguments: where args, where args again, limit, offset, page, limit.
- */
-#define LIST_COUNT_CAP "10001"
-static const char *const sql_list_count =
-    "WITH c AS (SELECT count(*) AS n FROM (SELECT 1 FROM leads l";
-static const char *const sql_list_data =
-    " LIMIT " LIST_COUNT_CAP ") s),"
-    " d AS (SELECT json_agg(lcrm_lead_json(p.l) ORDER BY p.n) AS a"
-    " FROM (SELECT l, row_number() OVER (ORDER BY ";
-static const char *const sql_list_from = ") AS n FROM leads l";
-static const char *const sql_list_order = " ORDER BY ";
-static const char *const sql_list_tail =
-    " LIMIT CAST(%s AS bigint) OFFSET CAST(%s AS bigint)) p)"
-    " SELECT json_build_object('data', coalesce(d.a, '[]'::json),"
-    " 'pagination', json_build_object('page', x.page, 'limit', x.lim,"
-    " 'total', c.n, 'totalPages', (c.n + x.lim - 1) / x.lim,"
-    " 'totalIsExact', c.n < " LIST_COUNT_CAP "))"
-    " FROM c, d, (SELECT CAST(%s AS bigint) AS page,"
-    " CAST(%s AS bigint) AS lim) x";
 
 /*
  * The stats report over live leads matching [where]: every enum value is
@@ -121,21 +99,18 @@ static const char *const sql_stats_tail =
     " 'conversionRate', lcrm_rate(t.c, t.n),"
     " 'avgDaysToConvert', round(t.secs / 86400, 2)::float8) FROM t";
 
-/* Filter fragments (each adds its bound parameters, in order). */
-static const char *const sql_where_live = " WHERE l.deleted_at IS NULL";
-static const char *const sql_where_owner =
-    " AND l.user_id = CAST(%s AS uuid)";
 /*
  * Search: the LIKE on 0001's trigram-indexed expression narrows the rows
- * through the index; the strpos tests then require the match inside one
- * field (the indexed expression joins the fields with spaces).
+ * through the index; the per-field LIKEs then require the match inside one
+ * field (the indexed expression joins the fields with spaces).  All four
+ * bind the same escaped pattern (lcrm_list_search).
  */
 static const char *const sql_where_search =
     " AND lower(l.name || ' ' || l.email || ' ' || coalesce(l.company, ''))"
     " LIKE lower(%s)"
-    " AND (strpos(lower(l.name), lower(%s)) > 0"
-    " OR strpos(lower(l.email), lower(%s)) > 0"
-    " OR strpos(lower(coalesce(l.company, '')), lower(%s)) > 0)";
+    " AND (lower(l.name) LIKE lower(%s)"
+    " OR lower(l.email) LIKE lower(%s)"
+    " OR lower(coalesce(l.company, '')) LIKE lower(%s))";
 
 /* ---- enums and field tables ---------------------------------------------- */
 
@@ -185,230 +160,87 @@ static const lcrm_field_t update_fields[] = {
 /* ---- query parameters ---------------------------------------------------- */
 
 static const char *const list_query[] = {
-    "page", "limit", "status", "source", "assignedToId", "search",
+    "page", "limit", "cursor", "status", "source", "assignedToId", "search",
     "createdFrom", "createdTo", "sort", NULL
 };
 static const char *const stats_query[] = {"from", "to", NULL};
-
-#define SEARCH_MAX 200  /* code points */
-
-/* Sort names -> fixed ORDER BY text; id breaks ties (API.md "Lists"). */
-typedef struct {
-    const char *name;
-    const char *order;
-} lead_sort_t;
-
-static const lead_sort_t lead_sorts[] = {
-    {"-createdAt", "created_at DESC, id DESC"},  /* the default */
-    {"createdAt", "created_at, id"},
-    {"updatedAt", "updated_at, id"},
-    {"-updatedAt", "updated_at DESC, id DESC"},
-    {"name", "name, id"},
-    {"-name", "name DESC, id DESC"},
-    {"email", "email, id"},
-    {"-email", "email DESC, id DESC"},
-    /* enum order; within a status the newest first (exact reverse for -) */
-    {"status", "status, created_at DESC, id DESC"},
-    {"-status", "status DESC, created_at, id"},
-    /* leads without a value come last in both directions */
-    {"score", "score NULLS LAST, id"},
-    {"-score", "score DESC NULLS LAST, id DESC"},
-    {"estimatedValue", "estimated_value NULLS LAST, id"},
-    {"-estimatedValue", "estimated_value DESC NULLS LAST, id DESC"},
-};
-#define NSORTS ((int)(sizeof(lead_sorts) / sizeof(lead_sorts[0])))
-
-/* Checks a query value; NULL or a message.  *sql_value gets the bound text. */
-typedef const char *(*qcheck_fn)(apr_pool_t *pool, const char *value,
-                                 const char **sql_value);
-
-/* A filter: query name, SQL fragment with one parameter, value check. */
-typedef struct {
-    const char *name;
-    const char *sql;
-    qcheck_fn check;
-} lead_filter_t;
-
-/* The WHERE being built: text, its bound args in order, and errors. */
-typedef struct {
-    apr_pool_t *pool;
-    const char *where;
-    apr_array_header_t *args;     /* of const char * */
-    apr_array_header_t *errors;   /* of lcrm_field_error_t */
-} lead_where_t;
-
-static const char *in_list(const char *const *names, const char *v)
-{
-    for (; *names; names++) {
-        if (!strcmp(*names, v)) {
-            return NULL;
-        }
-    }
-    return "is not an allowed value";
-}
 
 static const char *q_status(apr_pool_t *pool, const char *v, const char **out)
 {
     (void)pool;
     *out = v;
-    return in_list(lead_statuses, v);
+    return lcrm_list_enum(lead_statuses, v);
 }
 
 static const char *q_source(apr_pool_t *pool, const char *v, const char **out)
 {
     (void)pool;
     *out = v;
-    return in_list(lead_sources, v);
+    return lcrm_list_enum(lead_sources, v);
 }
 
-static const char *q_uuid(apr_pool_t *pool, const char *v, const char **out)
-{
-    if (strlen(v) != 36 || !lcrm_is_uuid(v)) {
-        return "must be a UUID";
-    }
-    *out = lcrm_uuid_lower(pool, v);
-    return NULL;
-}
-
-static const char *q_time(apr_pool_t *pool, const char *v, const char **out)
-{
-    apr_time_t t;
-    const char *err = lcrm_parse_rfc3339(v, &t);
-
-    if (!err) {
-        *out = lcrm_format_rfc3339(pool, t);
-    }
-    return err;
-}
-
-static const lead_filter_t list_filters[] = {
-    {"status", " AND l.status = CAST(%s AS lcrm_lead_status)", q_status},
-    {"source", " AND l.source = CAST(%s AS lcrm_lead_source)", q_source},
-    {"assignedToId", " AND l.assigned_to_id = CAST(%s AS uuid)", q_uuid},
-    {"createdFrom", " AND l.created_at >= CAST(%s AS timestamptz)", q_time},
-    {"createdTo", " AND l.created_at < CAST(%s AS timestamptz)", q_time},
+static const lcrm_list_filter_t list_filters[] = {
+    {"status", " AND l.status = CAST(%s AS lcrm_lead_status)", 1, q_status},
+    {"source", " AND l.source = CAST(%s AS lcrm_lead_source)", 1, q_source},
+    {"assignedToId", " AND l.assigned_to_id = CAST(%s AS uuid)", 1,
+     lcrm_list_uuid},
+    {"createdFrom", " AND l.created_at >= CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"createdTo", " AND l.created_at < CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"search", sql_where_search, 4, lcrm_list_search},
 };
-static const lead_filter_t stats_filters[] = {
-    {"from", " AND l.created_at >= CAST(%s AS timestamptz)", q_time},
-    {"to", " AND l.created_at < CAST(%s AS timestamptz)", q_time},
+static const lcrm_list_filter_t stats_filters[] = {
+    {"from", " AND l.created_at >= CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"to", " AND l.created_at < CAST(%s AS timestamptz)", 1, lcrm_list_time},
 };
 
-/* Appends a fragment and nargs copies of arg (its parameters). */
-static void where_add(lead_where_t *w, const char *sql, const char *arg,
-                      int nargs)
-{
-    w->where = apr_pstrcat(w->pool, w->where, sql, NULL);
-    while (nargs-- > 0) {
-        *(const char **)apr_array_push(w->args) = arg;
-    }
-}
+/* Sorts (API.md "Lists"); id breaks ties.  Keys: expr, type, desc, null. */
+#define K_CREATED(d) {"l.created_at", "timestamptz", (d), 0}
+#define K_ID(d) {"l.id", "uuid", (d), 0}
+static const lcrm_list_sort_t lead_sorts[] = {
+    {"-createdAt", {K_CREATED(1), K_ID(1), {NULL}}},  /* the default */
+    {"createdAt", {K_CREATED(0), K_ID(0), {NULL}}},
+    {"updatedAt", {{"l.updated_at", "timestamptz", 0, 0}, K_ID(0), {NULL}}},
+    {"-updatedAt", {{"l.updated_at", "timestamptz", 1, 0}, K_ID(1), {NULL}}},
+    {"name", {{"l.name", "text", 0, 0}, K_ID(0), {NULL}}},
+    {"-name", {{"l.name", "text", 1, 0}, K_ID(1), {NULL}}},
+    {"email", {{"l.email", "text", 0, 0}, K_ID(0), {NULL}}},
+    {"-email", {{"l.email", "text", 1, 0}, K_ID(1), {NULL}}},
+    /* enum order; within a status the newest first (exact reverse for -) */
+    {"status", {{"l.status", "lcrm_lead_status", 0, 0}, K_CREATED(1),
+                K_ID(1), {NULL}}},
+    {"-status", {{"l.status", "lcrm_lead_status", 1, 0}, K_CREATED(0),
+                 K_ID(0), {NULL}}},
+    /* leads without a value come last in both directions */
+    {"score", {{"l.score", "integer", 0, 1}, K_ID(0), {NULL}}},
+    {"-score", {{"l.score", "integer", 1, 1}, K_ID(1), {NULL}}},
+    {"estimatedValue", {{"l.estimated_value", "numeric", 0, 1}, K_ID(0),
+                        {NULL}}},
+    {"-estimatedValue", {{"l.estimated_value", "numeric", 1, 1}, K_ID(1),
+                         {NULL}}},
+};
+#define NELTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static void where_init(lead_where_t *w, lcrm_ctx_t *ctx)
-{
-    memset(w, 0, sizeof(*w));
-    w->pool = ctx->r->pool;
-    w->where = sql_where_live;
-    w->args = apr_array_make(w->pool, 8, sizeof(const char *));
-    w->errors = apr_array_make(w->pool, 2, sizeof(lcrm_field_error_t));
-}
-
-/* Adds the fragment of each of filters[0..n) present in the query. */
-static void where_filters(lead_where_t *w, lcrm_ctx_t *ctx,
-                          const lead_filter_t *filters, int n)
-{
-    int i;
-
-    for (i = 0; i < n; i++) {
-        const char *v = apr_table_get(ctx->query, filters[i].name), *out;
-        const char *err;
-        if (!v) {
-            continue;
-        }
-        if ((err = filters[i].check(w->pool, v, &out))) {
-            lcrm_fields_error(w->errors, filters[i].name, err);
-            continue;
-        }
-        where_add(w, filters[i].sql, out, 1);
-    }
-}
-
-/* From/to (or createdFrom/createdTo): from after to is a client error. */
-static void where_range(lead_where_t *w, lcrm_ctx_t *ctx, const char *from,
-                        const char *to)
-{
-    const char *f = apr_table_get(ctx->query, from);
-    const char *t = apr_table_get(ctx->query, to);
-    apr_time_t tf, tt;
-
-    if (f && t && !lcrm_parse_rfc3339(f, &tf) && !lcrm_parse_rfc3339(t, &tt)
-        && tf > tt) {
-        lcrm_fields_error(w->errors, to, apr_pstrcat(
-                              w->pool, "must not be before ", from, NULL));
-    }
-}
-
-/* Escapes LIKE's metacharacters (backslash is LIKE's default escape). */
-static const char *like_pattern(apr_pool_t *pool, const char *s)
-{
-    char *out = apr_palloc(pool, 2 * strlen(s) + 3), *o = out;
-
-    *o++ = '%';
-    for (; *s; s++) {
-        if (*s == '%' || *s == '_' || *s == '\\') {
-            *o++ = '\\';
-        }
-        *o++ = *s;
-    }
-    *o++ = '%';
-    *o = '\0';
-    return out;
-}
-
-static void where_search(lead_where_t *w, lcrm_ctx_t *ctx)
-{
-    const char *s = apr_table_get(ctx->query, "search");
-    apr_size_t cps = 0;
-
-    if (!s || !*s) {
-        return; /* an empty substring matches every lead */
-    }
-    if (lcrm_check_text(s, strlen(s), 0, &cps) || cps > SEARCH_MAX) {
-        lcrm_fields_error(w->errors, "search", "is too long");
-        return;
-    }
-    where_add(w, sql_where_search, like_pattern(w->pool, s), 1);
-    where_add(w, "", s, 3);
-}
+static const lcrm_list_def_t lead_list_def = {
+    "GET /api/leads", " FROM leads l", " WHERE l.deleted_at IS NULL",
+    "lcrm_lead_json(l)", list_filters, NELTS(list_filters),
+    lead_sorts, NELTS(lead_sorts), "createdFrom", "createdTo", NULL, 1
+};
+static const lcrm_list_def_t lead_stats_def = {
+    "GET /api/leads/stats", " FROM leads l", " WHERE l.deleted_at IS NULL",
+    NULL, stats_filters, NELTS(stats_filters), lead_sorts, 1, "from", "to",
+    NULL, 0
+};
 
 /* A USER sees only the leads carrying their user id. */
-static void where_scope(lead_where_t *w, lcrm_ctx_t *ctx)
+static void list_scope(lcrm_list_t *l, lcrm_ctx_t *ctx)
 {
     if (ctx->caller->role < LCRM_ROLE_ADMIN) {
-        where_add(w, sql_where_owner, ctx->caller->user_id, 1);
+        lcrm_list_scope(l, " AND l.user_id = CAST(%s AS uuid)",
+                        ctx->caller->user_id);
     }
-}
-
-static int query_invalid(lcrm_ctx_t *ctx, apr_array_header_t *errors)
-{
-    return lcrm_problem_fields(ctx->r, "invalid_query",
-                               "invalid query parameters", errors);
-}
-
-static const char *sort_order(lcrm_ctx_t *ctx, apr_array_header_t *errors)
-{
-    const char *s = apr_table_get(ctx->query, "sort");
-    int i;
-
-    if (!s) {
-        return lead_sorts[0].order;
-    }
-    for (i = 0; i < NSORTS; i++) {
-        if (!strcmp(lead_sorts[i].name, s)) {
-            return lead_sorts[i].order;
-        }
-    }
-    lcrm_fields_error(errors, "sort", "is not a sortable field");
-    return NULL;
 }
 
 /* ---- responses ----------------------------------------------------------- */
@@ -449,64 +281,27 @@ static int lead_create(lcrm_ctx_t *ctx)
     return lcrm_respond_json(r, HTTP_CREATED, row.cols[1]);
 }
 
-/* The list statement for a WHERE (bound twice) and ORDER BY text. */
-static const char *list_sql(apr_pool_t *pool, const char *where,
-                            const char *order)
-{
-    return apr_pstrcat(pool, sql_list_count, where, sql_list_data, order,
-                       sql_list_from, where, sql_list_order, order,
-                       sql_list_tail, NULL);
-}
-
 static int lead_list(lcrm_ctx_t *ctx)
 {
-    request_rec *r = ctx->r;
-    lead_where_t w;
-    lcrm_page_t pg;
-    const char *order, *field, *why, **args;
-    int i, n;
+    lcrm_list_t l;
 
-    where_init(&w, ctx);
-    if (lcrm_query_page(ctx->query, &pg, &field, &why)) {
-        lcrm_fields_error(w.errors, field, why);
+    if (lcrm_list_begin(&l, ctx, &lead_list_def)) {
+        return OK;
     }
-    where_scope(&w, ctx);
-    where_filters(&w, ctx, list_filters,
-                  (int)(sizeof(list_filters) / sizeof(list_filters[0])));
-    where_range(&w, ctx, "createdFrom", "createdTo");
-    where_search(&w, ctx);
-    order = sort_order(ctx, w.errors);
-    if (w.errors->nelts) {
-        return query_invalid(ctx, w.errors);
-    }
-    n = w.args->nelts;
-    args = apr_palloc(r->pool, sizeof(char *) * (apr_size_t)(2 * n + 4));
-    for (i = 0; i < n; i++) {
-        args[i] = args[n + i] = APR_ARRAY_IDX(w.args, i, const char *);
-    }
-    args[2 * n] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.limit);
-    args[2 * n + 1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.offset);
-    args[2 * n + 2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.page);
-    args[2 * n + 3] = args[2 * n];
-    return json_query(ctx, list_sql(r->pool, w.where, order), 2 * n + 4,
-                      args);
+    list_scope(&l, ctx);
+    return lcrm_list_respond(&l);
 }
 
 static int lead_stats(lcrm_ctx_t *ctx)
 {
-    request_rec *r = ctx->r;
-    lead_where_t w;
+    lcrm_list_t l;
 
-    where_init(&w, ctx);
-    where_filters(&w, ctx, stats_filters,
-                  (int)(sizeof(stats_filters) / sizeof(stats_filters[0])));
-    where_range(&w, ctx, "from", "to");
-    if (w.errors->nelts) {
-        return query_invalid(ctx, w.errors);
+    if (lcrm_list_begin(&l, ctx, &lead_stats_def)) {
+        return OK;
     }
-    return json_query(ctx, apr_pstrcat(r->pool, sql_stats_head, w.where,
-                                       sql_stats_tail, NULL),
-                      w.args->nelts, (const char *const *)w.args->elts);
+    return json_query(ctx, apr_pstrcat(ctx->r->pool, sql_stats_head,
+                                       l.where, sql_stats_tail, NULL),
+                      l.args->nelts, (const char *const *)l.args->elts);
 }
 
 static int lead_get(lcrm_ctx_t *ctx)
