@@ -349,6 +349,11 @@ int lcrm_list_begin(lcrm_list_t *l, lcrm_ctx_t *ctx,
     return 0;
 }
 
+static const char *i64(apr_pool_t *pool, apr_int64_t v)
+{
+    return apr_psprintf(pool, "%" APR_INT64_T_FMT, v);
+}
+
 /* ---- the statement ------------------------------------------------------- */
 
 const char *lcrm_list_order_sql(const lcrm_list_t *l)
@@ -456,10 +461,6 @@ static const char *keys_json_sql(const lcrm_list_t *l)
     return apr_pstrcat(l->pool, out, ")", NULL);
 }
 
-static const char *i64(apr_pool_t *pool, apr_int64_t v)
-{
-    return apr_psprintf(pool, "%" APR_INT64_T_FMT, v);
-}
 
 /* The count column: exact (callback), capped, or none in cursor mode. */
 static const char *count_sql(lcrm_list_t *l, int nwhere, int *exact)
@@ -484,6 +485,51 @@ static const char *count_sql(lcrm_list_t *l, int nwhere, int *exact)
     return apr_pstrcat(l->pool, "(SELECT count(*) FROM (SELECT 1",
                        l->def->from, l->where, " LIMIT "
                        APR_STRINGIFY(LCRM_LIST_COUNT_CAP) ") s)", NULL);
+}
+
+int lcrm_list_nkeys(const lcrm_list_t *l)
+{
+    return nkeys(l->sort);
+}
+
+void lcrm_list_after(lcrm_list_t *l, const char *const *keys)
+{
+    int i, n = nkeys(l->sort);
+
+    l->cursor = 1;
+    for (i = 0; i < n; i++) {
+        l->after[i] = keys[i];
+    }
+}
+
+const char *lcrm_list_batch_sql(lcrm_list_t *l, apr_pool_t *pool,
+                                const char *columns, int n, int *nargs,
+                                const char *const **args)
+{
+    apr_pool_t *keep_pool = l->pool;
+    apr_array_header_t *keep_args = l->args;
+    const char *order, *keyset = "", *sql, *keys = "";
+    int i;
+
+    l->pool = pool;
+    l->args = apr_array_copy(pool, keep_args);
+    order = lcrm_list_order_sql(l);
+    if (l->cursor) {
+        keyset = keyset_sql(l);
+    }
+    for (i = 0; i < nkeys(l->sort); i++) {
+        keys = apr_pstrcat(pool, keys, ", CAST(", l->sort->keys[i].expr,
+                           " AS text)", NULL);
+    }
+    push_arg(l, i64(pool, n));
+    sql = apr_pstrcat(pool, "SELECT ", columns, keys, l->def->from, l->where,
+                      keyset, " ORDER BY ", order,
+                      " LIMIT CAST(%s AS bigint)", NULL);
+    *nargs = l->args->nelts;
+    *args = (const char *const *)l->args->elts;
+    l->pool = keep_pool;
+    l->args = keep_args;
+    return sql;
 }
 
 /* The page statement; binds everything after the WHERE arguments. */

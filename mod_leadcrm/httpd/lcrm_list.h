@@ -131,6 +131,25 @@ int lcrm_list_has(const lcrm_list_t *l, const char *name);
 /* The ORDER BY text (without "ORDER BY") of the chosen sort. */
 const char *lcrm_list_order_sql(const lcrm_list_t *l);
 
+/* Number of sort keys of the chosen sort (id included). */
+int lcrm_list_nkeys(const lcrm_list_t *l);
+
+/*
+ * Snapshot reads in batches (exports): the statement selecting columns
+ * (a SELECT list over def->from's alias) followed by the sort keys as
+ * text, for at most n rows in the sort order after the position set by
+ * lcrm_list_after() (the start when none was set).  Everything, the
+ * statement and its *args, is allocated from pool (a per-batch pool keeps
+ * a long export in constant memory).
+ */
+const char *lcrm_list_batch_sql(lcrm_list_t *l, apr_pool_t *pool,
+                                const char *columns, int n, int *nargs,
+                                const char *const **args);
+
+/* Sets the batch position: keys[0..nkeys) as text, NULL = SQL NULL; the
+ * strings must outlive the next lcrm_list_batch_sql call. */
+void lcrm_list_after(lcrm_list_t *l, const char *const *keys);
+
 /* Runs the page and answers 200 (no-store), or 5xx; returns OK. */
 int lcrm_list_respond(lcrm_list_t *l);
 
