@@ -18,6 +18,7 @@
 #include "lcrm_fields.h"
 #include "lcrm_http.h"
 #include "lcrm_json.h"
+#include "lcrm_list.h"
 #include "lcrm_parse.h"
 #include "lcrm_private.h"
 #include "lcrm_query.h"
@@ -56,53 +57,6 @@ static const char *const sql_get =
 static const char *const sql_availability =
     "SELECT lcrm_consultation_availability(CAST(%s AS date),"
     " CAST(%s AS integer), CAST(%s AS uuid), " RULES_SQL ")";
-
-/*
- * The list filters; each optional value is bound twice ("IS NULL OR"),
- * see where_args.  Search is a literal substring (strpos) over name,
- * email and topic joined by a newline, which a query value cannot hold.
- */
-#define LIST_WHERE \
-    " FROM consultations c" \
-    " WHERE (CAST(%s AS boolean) OR c.user_id = CAST(%s AS uuid))" \
-    " AND (CAST(%s AS lcrm_consultation_status) IS NULL" \
-    "      OR c.status = CAST(%s AS lcrm_consultation_status))" \
-    " AND (CAST(%s AS timestamptz) IS NULL" \
-    "      OR c.scheduled_at >= CAST(%s AS timestamptz))" \
-    " AND (CAST(%s AS timestamptz) IS NULL" \
-    "      OR c.scheduled_at < CAST(%s AS timestamptz))" \
-    " AND (CAST(%s AS uuid) IS NULL OR c.consultant_id = CAST(%s AS uuid))" \
-    " AND (CAST(%s AS uuid) IS NULL OR c.lead_id = CAST(%s AS uuid))" \
-    " AND (CAST(%s AS text) IS NULL" \
-    "      OR strpos(lower(concat_ws(chr(10), c.name, c.email, c.topic))," \
-    "                lower(CAST(%s AS text))) > 0)"
-#define NWHERE 14
-
-/* count (capped at 10001) and one page; ORDER BY text goes between. */
-static const char *const sql_list_head =
-    "SELECT (SELECT count(*) FROM (SELECT 1" LIST_WHERE " LIMIT 10001) n),"
-    " (SELECT coalesce(json_agg(lcrm_consultation_json("
-    "ROW(p.*)::consultations) ORDER BY ";
-static const char *const sql_list_middle =
-    "), '[]'::json) FROM (SELECT c.*" LIST_WHERE " ORDER BY ";
-static const char *const sql_list_tail =
-    " LIMIT CAST(%s AS integer) OFFSET CAST(%s AS integer)) p)";
-
-#define LIST_CAP 10001
-
-/* Sort names (API.md "Lists") -> fixed ORDER BY text, id last. */
-static const struct {
-    const char *name;
-    const char *order;
-} list_sorts[] = {
-    {"scheduledAt", "scheduled_at, id"},
-    {"-scheduledAt", "scheduled_at DESC, id DESC"},
-    {"createdAt", "created_at, id"},
-    {"-createdAt", "created_at DESC, id DESC"},
-    {"status", "status, scheduled_at, id"},
-    {"-status", "status DESC, scheduled_at, id"},
-};
-#define NSORTS ((int)(sizeof(list_sorts) / sizeof(list_sorts[0])))
 
 /* ---- field tables ------------------------------------------------------- */
 
@@ -329,11 +283,7 @@ static int outcome_response(lcrm_ctx_t *ctx, const char *outcome,
 /* Answers 400 invalid_query for one parameter; returns OK. */
 static int bad_query(lcrm_ctx_t *ctx, const char *field, const char *why)
 {
-    apr_array_header_t *errors = apr_array_make(ctx->r->pool, 1,
-                                                sizeof(lcrm_field_error_t));
-    lcrm_fields_error(errors, field, why);
-    return lcrm_problem_fields(ctx->r, "invalid_query",
-                               "invalid query parameters", errors);
+    return lcrm_list_invalid(ctx, field, why);
 }
 
 /* Same, for parsers: returns 1 ("answered"). */
@@ -430,126 +380,67 @@ static int consultation_availability(lcrm_ctx_t *ctx)
 
 /* ---- lists and reads ---------------------------------------------------- */
 
-/* Optional filter values, in LIST_WHERE order after the scope. */
-enum { F_STATUS, F_FROM, F_TO, F_CONSULTANT, F_LEAD, F_SEARCH, NFILTERS };
-
-/* A timestamp parameter normalised to ...Z, or NULL with *why set. */
-static const char *query_time(lcrm_ctx_t *ctx, const char *v,
-                              const char **why)
+static const char *q_status(apr_pool_t *pool, const char *v,
+                            const char **out)
 {
-    apr_time_t t;
-    *why = lcrm_parse_rfc3339(v, &t);
-    return *why ? NULL : lcrm_format_rfc3339(ctx->r->pool, t);
+    (void)pool;
+    *out = v;
+    return lcrm_list_enum(statuses, v) ? "is not a consultation status"
+                                       : NULL;
 }
 
-/* Validates the filter parameters into vals; 0, or 1 when a 400 was
- * answered. */
-static int list_filters(lcrm_ctx_t *ctx, const char **vals)
-{
-    static const char *const names[NFILTERS] = {
-        "status", "from", "to", "consultantId", "leadId", "search"};
-    const char *why = NULL;
-    int i;
+/*
+ * The list filters.  Search is a literal substring (an escaped LIKE
+ * pattern) over name, email and topic joined by a newline, which a query
+ * value cannot hold.
+ */
+static const lcrm_list_filter_t list_filters[] = {
+    {"status", " AND c.status = CAST(%s AS lcrm_consultation_status)", 1,
+     q_status},
+    {"from", " AND c.scheduled_at >= CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"to", " AND c.scheduled_at < CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"consultantId", " AND c.consultant_id = CAST(%s AS uuid)", 1,
+     lcrm_list_uuid},
+    {"leadId", " AND c.lead_id = CAST(%s AS uuid)", 1, lcrm_list_uuid},
+    {"search", " AND lower(concat_ws(chr(10), c.name, c.email, c.topic))"
+     " LIKE lower(%s)", 1, lcrm_list_search},
+};
 
-    for (i = 0; i < NFILTERS; i++) {
-        const char *v = apr_table_get(ctx->query, names[i]);
-        vals[i] = v;
-        if (!v) {
-            continue;
-        }
-        if (i == F_STATUS) {
-            const char *const *s;
-            for (s = statuses; *s && strcmp(*s, v); s++) {
-            }
-            why = *s ? NULL : "is not a consultation status";
-        }
-        else if (i == F_FROM || i == F_TO) {
-            vals[i] = query_time(ctx, v, &why);
-        }
-        else if (i == F_CONSULTANT || i == F_LEAD) {
-            why = lcrm_is_uuid(v) ? NULL : "must be a UUID";
-            vals[i] = lcrm_uuid_lower(ctx->r->pool, v);
-        }
-        if (why) {
-            return query_refused(ctx, names[i], why);
-        }
-    }
-    return 0;
-}
+/* Sort names (API.md "Lists") and their keys, id last. */
+#define C_AT(d) {"c.scheduled_at", "timestamptz", (d), 0}
+#define C_ID(d) {"c.id", "uuid", (d), 0}
+static const lcrm_list_sort_t list_sorts[] = {
+    {"scheduledAt", {C_AT(0), C_ID(0), {NULL}}},   /* the default */
+    {"-scheduledAt", {C_AT(1), C_ID(1), {NULL}}},
+    {"createdAt", {{"c.created_at", "timestamptz", 0, 0}, C_ID(0), {NULL}}},
+    {"-createdAt", {{"c.created_at", "timestamptz", 1, 0}, C_ID(1), {NULL}}},
+    {"status", {{"c.status", "lcrm_consultation_status", 0, 0}, C_AT(0),
+                C_ID(0), {NULL}}},
+    {"-status", {{"c.status", "lcrm_consultation_status", 1, 0}, C_AT(0),
+                 C_ID(0), {NULL}}},
+};
 
-/* Fills args[0..NWHERE) for LIST_WHERE. */
-static void where_args(lcrm_ctx_t *ctx, const char *const *vals,
-                       const char **args)
-{
-    int i;
-
-    args[0] = is_admin(ctx) ? "true" : "false";
-    args[1] = ctx->caller->user_id;
-    for (i = 0; i < NFILTERS; i++) {
-        args[2 + 2 * i] = args[3 + 2 * i] = vals[i];
-    }
-}
-
-/* The ORDER BY text for the sort parameter, or NULL when unknown. */
-static const char *list_order(lcrm_ctx_t *ctx)
-{
-    const char *sort = apr_table_get(ctx->query, "sort");
-    int i;
-
-    for (i = 0; i < NSORTS; i++) {
-        if (!strcmp(list_sorts[i].name, sort ? sort : "scheduledAt")) {
-            return list_sorts[i].order;
-        }
-    }
-    return NULL;
-}
-
-/* {data, pagination} from the count and the page's JSON array. */
-static int list_response(lcrm_ctx_t *ctx, const lcrm_page_t *pg,
-                         const lcrm_row_t *row)
-{
-    apr_int64_t total = apr_atoi64(row->cols[0]);
-    int exact = total < LIST_CAP;
-
-    lcrm_no_store(ctx->r);
-    return lcrm_respond_json(ctx->r, HTTP_OK, apr_psprintf(ctx->r->pool,
-        "{\"data\":%s,\"pagination\":{\"page\":%" APR_INT64_T_FMT
-        ",\"limit\":%" APR_INT64_T_FMT ",\"total\":%" APR_INT64_T_FMT
-        ",\"totalPages\":%" APR_INT64_T_FMT ",\"totalIsExact\":%s}}",
-        row->cols[1], pg->page, pg->limit, total,
-        (total + pg->limit - 1) / pg->limit, exact ? "true" : "false"));
-}
+static const lcrm_list_def_t consultation_list_def = {
+    "GET /api/consultations", " FROM consultations c", " WHERE TRUE",
+    "lcrm_consultation_json(c)", list_filters,
+    (int)(sizeof(list_filters) / sizeof(list_filters[0])), list_sorts,
+    (int)(sizeof(list_sorts) / sizeof(list_sorts[0])), NULL, NULL, NULL, 1
+};
 
 static int consultation_list(lcrm_ctx_t *ctx)
 {
-    request_rec *r = ctx->r;
-    const char *vals[NFILTERS], *args[2 * NWHERE + 2], *order, *field, *why;
-    lcrm_page_t pg;
-    lcrm_row_t row;
-    lcrm_db_rc_e rc;
+    lcrm_list_t l;
 
-    if (lcrm_query_page(ctx->query, &pg, &field, &why)) {
-        return bad_query(ctx, field, why);
-    }
-    if (list_filters(ctx, vals)) {
+    if (lcrm_list_begin(&l, ctx, &consultation_list_def)) {
         return OK;
     }
-    if (!(order = list_order(ctx))) {
-        return bad_query(ctx, "sort", "is not a sortable field");
+    if (!is_admin(ctx)) {
+        lcrm_list_scope(&l, " AND c.user_id = CAST(%s AS uuid)",
+                        ctx->caller->user_id);
     }
-    where_args(ctx, vals, args);
-    where_args(ctx, vals, args + NWHERE);
-    args[2 * NWHERE] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.limit);
-    args[2 * NWHERE + 1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                        pg.offset);
-    rc = lcrm_db_row(lcrm_db(r), apr_pstrcat(r->pool, sql_list_head, order,
-                                             sql_list_middle, order,
-                                             sql_list_tail, NULL),
-                     2 * NWHERE + 2, args, &row);
-    if (rc) {
-        return lcrm_ctx_db_problem(ctx, (int)rc);
-    }
-    return list_response(ctx, &pg, &row);
+    return lcrm_list_respond(&l);
 }
 
 static int consultation_get(lcrm_ctx_t *ctx)
@@ -647,7 +538,8 @@ static int consultation_cancel(lcrm_ctx_t *ctx)
 /* ---- routes ------------------------------------------------------------- */
 
 static const char *const list_query[] = {
-    "page", "limit", "status", "from", "to", "consultantId", "leadId",
+    "page", "limit", "cursor", "status", "from", "to", "consultantId",
+    "leadId",
     "search", "sort", NULL};
 static const char *const availability_query[] = {
     "date", "durationMinutes", "consultantId", NULL};

@@ -25,10 +25,12 @@
  *  - PUT/PATCH with {} changes nothing (updatedAt included).
  */
 #include "lcrm_api.h"
+#include "lcrm_csv.h"
 #include "lcrm_db.h"
 #include "lcrm_fields.h"
 #include "lcrm_http.h"
 #include "lcrm_json.h"
+#include "lcrm_list.h"
 #include "lcrm_private.h"
 #include "lcrm_query.h"
 #include "lcrm_role.h"
@@ -38,6 +40,7 @@
 
 #include <apr_strings.h>
 #include <http_protocol.h>
+#include <util_filter.h>
 
 /* ---- SQL ----------------------------------------------------------------- */
 
@@ -63,29 +66,6 @@ static const char *const sql_update =
 static const char *const sql_delete =
     "UPDATE leads SET deleted_at = now()"
     " WHERE id = CAST(lcrm_actx(%s, %s) AS uuid) AND deleted_at IS NULL";
-
-/*
- * A list page: [where] and [order] are filled from the fragments below.
- * The count visits at most LIST_COUNT_CAP rows (API.md "Lists").
- * Arguments: where args, where args again, limit, offset, page, limit.
- */
-#define LIST_COUNT_CAP "10001"
-static const char *const sql_list_count =
-    "WITH c AS (SELECT count(*) AS n FROM (SELECT 1 FROM leads l";
-static const char *const sql_list_data =
-    " LIMIT " LIST_COUNT_CAP ") s),"
-    " d AS (SELECT json_agg(lcrm_lead_json(p.l) ORDER BY p.n) AS a"
-    " FROM (SELECT l, row_number() OVER (ORDER BY ";
-static const char *const sql_list_from = ") AS n FROM leads l";
-static const char *const sql_list_order = " ORDER BY ";
-static const char *const sql_list_tail =
-    " LIMIT CAST(%s AS bigint) OFFSET CAST(%s AS bigint)) p)"
-    " SELECT json_build_object('data', coalesce(d.a, '[]'::json),"
-    " 'pagination', json_build_object('page', x.page, 'limit', x.lim,"
-    " 'total', c.n, 'totalPages', (c.n + x.lim - 1) / x.lim,"
-    " 'totalIsExact', c.n < " LIST_COUNT_CAP "))"
-    " FROM c, d, (SELECT CAST(%s AS bigint) AS page,"
-    " CAST(%s AS bigint) AS lim) x";
 
 /*
  * The stats report over live leads matching [where]: every enum value is
@@ -122,21 +102,77 @@ static const char *const sql_stats_tail =
     " 'conversionRate', lcrm_rate(t.c, t.n),"
     " 'avgDaysToConvert', round(t.secs / 86400, 2)::float8) FROM t";
 
-/* Filter fragments (each adds its bound parameters, in order). */
-static const char *const sql_where_live = " WHERE l.deleted_at IS NULL";
-static const char *const sql_where_owner =
-    " AND l.user_id = CAST(%s AS uuid)";
 /*
  * Search: the LIKE on 0001's trigram-indexed expression narrows the rows
- * through the index; the strpos tests then require the match inside one
- * field (the indexed expression joins the fields with spaces).
+ * through the index; the per-field LIKEs then require the match inside one
+ * field (the indexed expression joins the fields with spaces).  All four
+ * bind the same escaped pattern (lcrm_list_search).
  */
 static const char *const sql_where_search =
     " AND lower(l.name || ' ' || l.email || ' ' || coalesce(l.company, ''))"
     " LIKE lower(%s)"
-    " AND (strpos(lower(l.name), lower(%s)) > 0"
-    " OR strpos(lower(l.email), lower(%s)) > 0"
-    " OR strpos(lower(coalesce(l.company, '')), lower(%s)) > 0)";
+    " AND (lower(l.name) LIKE lower(%s)"
+    " OR lower(l.email) LIKE lower(%s)"
+    " OR lower(coalesce(l.company, '')) LIKE lower(%s))";
+
+/*
+ * Stats series (API.md part 2): buckets b are the local calendar days, ISO
+ * weeks or months (date_trunc in LeadCRMTimeZone) overlapping [from, to);
+ * g counts the leads of [from, to) per (local bucket, source) in one
+ * grouped pass; every (bucket, source) pair is then filled in, zeros
+ * included.  The first column is the bucket count (refused above 400).
+ * Arguments: from, to, time zone, unit (day|week|month), the unit again.
+ */
+static const char *const sql_series =
+    "WITH p AS (SELECT CAST(%s AS timestamptz) AS f,"
+    " CAST(%s AS timestamptz) AS t, CAST(%s AS text) AS tz,"
+    " CAST(%s AS text) AS unit),"
+    " b AS (SELECT gs AS ls FROM p, generate_series("
+    "date_trunc(p.unit, p.f AT TIME ZONE p.tz), p.t AT TIME ZONE p.tz,"
+    " CAST('1 ' || %s AS interval)) gs WHERE (gs AT TIME ZONE p.tz) < p.t),"
+    " n AS (SELECT count(*) AS n FROM b),"
+    " g AS (SELECT date_trunc(p.unit, l.created_at AT TIME ZONE p.tz) AS ls,"
+    " l.source, count(*) AS n,"
+    " count(*) FILTER (WHERE l.status = 'CONVERTED') AS c"
+    " FROM p, leads l WHERE l.deleted_at IS NULL AND l.created_at >= p.f"
+    " AND l.created_at < p.t AND (SELECT n FROM n) <= 400 GROUP BY 1, 2),"
+    " bs AS (SELECT b.ls, e.s, coalesce(sum(g.n), 0)::bigint AS n,"
+    " coalesce(sum(g.c), 0)::bigint AS c"
+    " FROM b CROSS JOIN unnest(enum_range(NULL::lcrm_lead_source)) AS e(s)"
+    " LEFT JOIN g ON g.ls = b.ls AND g.source = e.s GROUP BY b.ls, e.s),"
+    " bk AS (SELECT bs.ls, sum(bs.n)::bigint AS n, sum(bs.c)::bigint AS c,"
+    " json_object_agg(bs.s, bs.n ORDER BY bs.s) AS src FROM bs"
+    " GROUP BY bs.ls)"
+    " SELECT (SELECT n FROM n), CASE WHEN (SELECT n FROM n) <= 400 THEN"
+    " json_build_object('interval', (SELECT CASE p.unit WHEN 'day' THEN 'day'"
+    " WHEN 'week' THEN 'week' ELSE 'month' END FROM p),"
+    " 'timezone', (SELECT p.tz FROM p),"
+    " 'buckets', coalesce((SELECT json_agg(json_build_object("
+    "'start', lcrm_ts(bk.ls AT TIME ZONE p.tz), 'total', bk.n,"
+    " 'converted', bk.c, 'bySource', bk.src) ORDER BY bk.ls) FROM bk, p),"
+    " '[]'::json)) END";
+
+/* Export: the lead fields in API order, as text (timestamps as in JSON). */
+static const char *const sql_export_columns =
+    "l.id, l.name, l.email, l.phone, l.company, l.job_title, l.message,"
+    " l.source, l.utm_source, l.utm_medium, l.utm_campaign, l.utm_term,"
+    " l.utm_content, l.referrer, l.landing_page, l.status, l.score,"
+    " l.estimated_value, l.assigned_to_id, l.user_id, l.lost_reason,"
+    " l.notes, lcrm_ts(l.converted_at), lcrm_ts(l.created_at),"
+    " lcrm_ts(l.updated_at)";
+static const char *const csv_header =
+    "id,name,email,phone,company,jobTitle,message,source,utmSource,"
+    "utmMedium,utmCampaign,utmTerm,utmContent,referrer,landingPage,status,"
+    "score,estimatedValue,assignedToId,userId,lostReason,notes,convertedAt,"
+    "createdAt,updatedAt\r\n";
+#define EXPORT_NCOLS 25
+#define EXPORT_COL_SCORE 16
+#define EXPORT_COL_VALUE 17
+#define EXPORT_BATCH 1000
+static const char *const sql_export_begin =
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+static const char *const sql_export_day =
+    "SELECT to_char(now() AT TIME ZONE CAST(%s AS text), 'YYYYMMDD')";
 
 /* ---- enums and field tables ---------------------------------------------- */
 
@@ -186,230 +222,152 @@ static const lcrm_field_t update_fields[] = {
 /* ---- query parameters ---------------------------------------------------- */
 
 static const char *const list_query[] = {
-    "page", "limit", "status", "source", "assignedToId", "search",
+    "page", "limit", "cursor", "status", "source", "assignedToId", "search",
     "createdFrom", "createdTo", "sort", NULL
 };
 static const char *const stats_query[] = {"from", "to", NULL};
-
-#define SEARCH_MAX 200  /* code points */
-
-/* Sort names -> fixed ORDER BY text; id breaks ties (API.md "Lists"). */
-typedef struct {
-    const char *name;
-    const char *order;
-} lead_sort_t;
-
-static const lead_sort_t lead_sorts[] = {
-    {"-createdAt", "created_at DESC, id DESC"},  /* the default */
-    {"createdAt", "created_at, id"},
-    {"updatedAt", "updated_at, id"},
-    {"-updatedAt", "updated_at DESC, id DESC"},
-    {"name", "name, id"},
-    {"-name", "name DESC, id DESC"},
-    {"email", "email, id"},
-    {"-email", "email DESC, id DESC"},
-    /* enum order; within a status the newest first (exact reverse for -) */
-    {"status", "status, created_at DESC, id DESC"},
-    {"-status", "status DESC, created_at, id"},
-    /* leads without a value come last in both directions */
-    {"score", "score NULLS LAST, id"},
-    {"-score", "score DESC NULLS LAST, id DESC"},
-    {"estimatedValue", "estimated_value NULLS LAST, id"},
-    {"-estimatedValue", "estimated_value DESC NULLS LAST, id DESC"},
+static const char *const series_query[] = {"from", "to", "interval", NULL};
+static const char *const export_query[] = {
+    "status", "source", "assignedToId", "search", "createdFrom", "createdTo",
+    "sort", NULL
 };
-#define NSORTS ((int)(sizeof(lead_sorts) / sizeof(lead_sorts[0])))
-
-/* Checks a query value; NULL or a message.  *sql_value gets the bound text. */
-typedef const char *(*qcheck_fn)(apr_pool_t *pool, const char *value,
-                                 const char **sql_value);
-
-/* A filter: query name, SQL fragment with one parameter, value check. */
-typedef struct {
-    const char *name;
-    const char *sql;
-    qcheck_fn check;
-} lead_filter_t;
-
-/* The WHERE being built: text, its bound args in order, and errors. */
-typedef struct {
-    apr_pool_t *pool;
-    const char *where;
-    apr_array_header_t *args;     /* of const char * */
-    apr_array_header_t *errors;   /* of lcrm_field_error_t */
-} lead_where_t;
-
-static const char *in_list(const char *const *names, const char *v)
-{
-    for (; *names; names++) {
-        if (!strcmp(*names, v)) {
-            return NULL;
-        }
-    }
-    return "is not an allowed value";
-}
 
 static const char *q_status(apr_pool_t *pool, const char *v, const char **out)
 {
     (void)pool;
     *out = v;
-    return in_list(lead_statuses, v);
+    return lcrm_list_enum(lead_statuses, v);
 }
 
 static const char *q_source(apr_pool_t *pool, const char *v, const char **out)
 {
     (void)pool;
     *out = v;
-    return in_list(lead_sources, v);
+    return lcrm_list_enum(lead_sources, v);
 }
 
-static const char *q_uuid(apr_pool_t *pool, const char *v, const char **out)
-{
-    if (strlen(v) != 36 || !lcrm_is_uuid(v)) {
-        return "must be a UUID";
-    }
-    *out = lcrm_uuid_lower(pool, v);
-    return NULL;
-}
-
-static const char *q_time(apr_pool_t *pool, const char *v, const char **out)
-{
-    apr_time_t t;
-    const char *err = lcrm_parse_rfc3339(v, &t);
-
-    if (!err) {
-        *out = lcrm_format_rfc3339(pool, t);
-    }
-    return err;
-}
-
-static const lead_filter_t list_filters[] = {
-    {"status", " AND l.status = CAST(%s AS lcrm_lead_status)", q_status},
-    {"source", " AND l.source = CAST(%s AS lcrm_lead_source)", q_source},
-    {"assignedToId", " AND l.assigned_to_id = CAST(%s AS uuid)", q_uuid},
-    {"createdFrom", " AND l.created_at >= CAST(%s AS timestamptz)", q_time},
-    {"createdTo", " AND l.created_at < CAST(%s AS timestamptz)", q_time},
+static const lcrm_list_filter_t list_filters[] = {
+    {"status", " AND l.status = CAST(%s AS lcrm_lead_status)", 1, q_status},
+    {"source", " AND l.source = CAST(%s AS lcrm_lead_source)", 1, q_source},
+    {"assignedToId", " AND l.assigned_to_id = CAST(%s AS uuid)", 1,
+     lcrm_list_uuid},
+    {"createdFrom", " AND l.created_at >= CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"createdTo", " AND l.created_at < CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"search", sql_where_search, 4, lcrm_list_search},
 };
-static const lead_filter_t stats_filters[] = {
-    {"from", " AND l.created_at >= CAST(%s AS timestamptz)", q_time},
-    {"to", " AND l.created_at < CAST(%s AS timestamptz)", q_time},
+static const lcrm_list_filter_t stats_filters[] = {
+    {"from", " AND l.created_at >= CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"to", " AND l.created_at < CAST(%s AS timestamptz)", 1, lcrm_list_time},
 };
 
-/* Appends a fragment and nargs copies of arg (its parameters). */
-static void where_add(lead_where_t *w, const char *sql, const char *arg,
-                      int nargs)
-{
-    w->where = apr_pstrcat(w->pool, w->where, sql, NULL);
-    while (nargs-- > 0) {
-        *(const char **)apr_array_push(w->args) = arg;
-    }
-}
+/* Sorts (API.md "Lists"); id breaks ties.  Keys: expr, type, desc, null. */
+#define K_CREATED(d) {"l.created_at", "timestamptz", (d), 0}
+#define K_ID(d) {"l.id", "uuid", (d), 0}
+static const lcrm_list_sort_t lead_sorts[] = {
+    {"-createdAt", {K_CREATED(1), K_ID(1), {NULL}}},  /* the default */
+    {"createdAt", {K_CREATED(0), K_ID(0), {NULL}}},
+    {"updatedAt", {{"l.updated_at", "timestamptz", 0, 0}, K_ID(0), {NULL}}},
+    {"-updatedAt", {{"l.updated_at", "timestamptz", 1, 0}, K_ID(1), {NULL}}},
+    {"name", {{"l.name", "text", 0, 0}, K_ID(0), {NULL}}},
+    {"-name", {{"l.name", "text", 1, 0}, K_ID(1), {NULL}}},
+    {"email", {{"l.email", "text", 0, 0}, K_ID(0), {NULL}}},
+    {"-email", {{"l.email", "text", 1, 0}, K_ID(1), {NULL}}},
+    /* enum order; within a status the newest first (exact reverse for -) */
+    {"status", {{"l.status", "lcrm_lead_status", 0, 0}, K_CREATED(1),
+                K_ID(1), {NULL}}},
+    {"-status", {{"l.status", "lcrm_lead_status", 1, 0}, K_CREATED(0),
+                 K_ID(0), {NULL}}},
+    /* leads without a value come last in both directions */
+    {"score", {{"l.score", "integer", 0, 1}, K_ID(0), {NULL}}},
+    {"-score", {{"l.score", "integer", 1, 1}, K_ID(1), {NULL}}},
+    {"estimatedValue", {{"l.estimated_value", "numeric", 0, 1}, K_ID(0),
+                        {NULL}}},
+    {"-estimatedValue", {{"l.estimated_value", "numeric", 1, 1}, K_ID(1),
+                         {NULL}}},
+};
+#define NELTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static void where_init(lead_where_t *w, lcrm_ctx_t *ctx)
-{
-    memset(w, 0, sizeof(*w));
-    w->pool = ctx->r->pool;
-    w->where = sql_where_live;
-    w->args = apr_array_make(w->pool, 8, sizeof(const char *));
-    w->errors = apr_array_make(w->pool, 2, sizeof(lcrm_field_error_t));
-}
+/*
+ * Exact totals from the counter rows of sql/0010_lead_counts.sql for the
+ * common filters: none, status, source or assignedToId alone (ADMIN+), or
+ * the caller's own leads alone (USER).  Search, date ranges and filter
+ * combinations keep the capped count.
+ */
+static const struct {
+    const char *filter;   /* query name, NULL = no filter */
+    const char *dim;
+} count_dims[] = {
+    {NULL, "all"}, {"status", "status"}, {"source", "source"},
+    {"assignedToId", "assignee"},
+};
 
-/* Adds the fragment of each of filters[0..n) present in the query. */
-static void where_filters(lead_where_t *w, lcrm_ctx_t *ctx,
-                          const lead_filter_t *filters, int n)
+static const char *lead_exact_count(lcrm_list_t *l, const char *const **args,
+                                    int *nargs)
 {
+    const apr_array_header_t *used = apr_table_elts(l->used);
+    const char *name = used->nelts == 1
+        ? ((const apr_table_entry_t *)used->elts)[0].key : NULL;
+    const char **a = apr_palloc(l->pool, 2 * sizeof(char *));
     int i;
 
-    for (i = 0; i < n; i++) {
-        const char *v = apr_table_get(ctx->query, filters[i].name), *out;
-        const char *err;
-        if (!v) {
-            continue;
+    if (used->nelts > 1) {
+        return NULL;
+    }
+    if (l->ctx->caller->role < LCRM_ROLE_ADMIN) {
+        if (name) {
+            return NULL;
         }
-        if ((err = filters[i].check(w->pool, v, &out))) {
-            lcrm_fields_error(w->errors, filters[i].name, err);
-            continue;
+        a[0] = "owner";
+        a[1] = l->ctx->caller->user_id;
+    }
+    else {
+        for (i = 0; i < NELTS(count_dims); i++) {
+            if (name ? count_dims[i].filter && !strcmp(count_dims[i].filter,
+                                                       name)
+                     : !count_dims[i].filter) {
+                break;
+            }
         }
-        where_add(w, filters[i].sql, out, 1);
-    }
-}
-
-/* From/to (or createdFrom/createdTo): from after to is a client error. */
-static void where_range(lead_where_t *w, lcrm_ctx_t *ctx, const char *from,
-                        const char *to)
-{
-    const char *f = apr_table_get(ctx->query, from);
-    const char *t = apr_table_get(ctx->query, to);
-    apr_time_t tf, tt;
-
-    if (f && t && !lcrm_parse_rfc3339(f, &tf) && !lcrm_parse_rfc3339(t, &tt)
-        && tf > tt) {
-        lcrm_fields_error(w->errors, to, apr_pstrcat(
-                              w->pool, "must not be before ", from, NULL));
-    }
-}
-
-/* Escapes LIKE's metacharacters (backslash is LIKE's default escape). */
-static const char *like_pattern(apr_pool_t *pool, const char *s)
-{
-    char *out = apr_palloc(pool, 2 * strlen(s) + 3), *o = out;
-
-    *o++ = '%';
-    for (; *s; s++) {
-        if (*s == '%' || *s == '_' || *s == '\\') {
-            *o++ = '\\';
+        if (i == NELTS(count_dims)) {
+            return NULL;
         }
-        *o++ = *s;
+        a[0] = count_dims[i].dim;
+        /* the checked value the filter bound (e.g. a lowercased UUID) */
+        a[1] = name ? APR_ARRAY_IDX(l->args, 0, const char *) : "";
     }
-    *o++ = '%';
-    *o = '\0';
-    return out;
+    *args = a;
+    *nargs = 2;
+    return "SELECT lcrm_lead_count(CAST(%s AS text), CAST(%s AS text))";
 }
 
-static void where_search(lead_where_t *w, lcrm_ctx_t *ctx)
-{
-    const char *s = apr_table_get(ctx->query, "search");
-    apr_size_t cps = 0;
+static const lcrm_list_def_t lead_list_def = {
+    "GET /api/leads", " FROM leads l", " WHERE l.deleted_at IS NULL",
+    "lcrm_lead_json(l)", list_filters, NELTS(list_filters),
+    lead_sorts, NELTS(lead_sorts), "createdFrom", "createdTo",
+    lead_exact_count, 1
+};
+static const lcrm_list_def_t lead_stats_def = {
+    "GET /api/leads/stats", " FROM leads l", " WHERE l.deleted_at IS NULL",
+    NULL, stats_filters, NELTS(stats_filters), lead_sorts, 1, "from", "to",
+    NULL, 0
+};
 
-    if (!s || !*s) {
-        return; /* an empty substring matches every lead */
-    }
-    if (lcrm_check_text(s, strlen(s), 0, &cps) || cps > SEARCH_MAX) {
-        lcrm_fields_error(w->errors, "search", "is too long");
-        return;
-    }
-    where_add(w, sql_where_search, like_pattern(w->pool, s), 1);
-    where_add(w, "", s, 3);
-}
+static const lcrm_list_def_t lead_export_def = {
+    "GET /api/leads/export", " FROM leads l", " WHERE l.deleted_at IS NULL",
+    NULL, list_filters, NELTS(list_filters), lead_sorts, NELTS(lead_sorts),
+    "createdFrom", "createdTo", NULL, 0
+};
 
 /* A USER sees only the leads carrying their user id. */
-static void where_scope(lead_where_t *w, lcrm_ctx_t *ctx)
+static void list_scope(lcrm_list_t *l, lcrm_ctx_t *ctx)
 {
     if (ctx->caller->role < LCRM_ROLE_ADMIN) {
-        where_add(w, sql_where_owner, ctx->caller->user_id, 1);
+        lcrm_list_scope(l, " AND l.user_id = CAST(%s AS uuid)",
+                        ctx->caller->user_id);
     }
-}
-
-static int query_invalid(lcrm_ctx_t *ctx, apr_array_header_t *errors)
-{
-    return lcrm_problem_fields(ctx->r, "invalid_query",
-                               "invalid query parameters", errors);
-}
-
-static const char *sort_order(lcrm_ctx_t *ctx, apr_array_header_t *errors)
-{
-    const char *s = apr_table_get(ctx->query, "sort");
-    int i;
-
-    if (!s) {
-        return lead_sorts[0].order;
-    }
-    for (i = 0; i < NSORTS; i++) {
-        if (!strcmp(lead_sorts[i].name, s)) {
-            return lead_sorts[i].order;
-        }
-    }
-    lcrm_fields_error(errors, "sort", "is not a sortable field");
-    return NULL;
 }
 
 /* ---- responses ----------------------------------------------------------- */
@@ -450,64 +408,299 @@ static int lead_create(lcrm_ctx_t *ctx)
     return lcrm_respond_json(r, HTTP_CREATED, row.cols[1]);
 }
 
-/* The list statement for a WHERE (bound twice) and ORDER BY text. */
-static const char *list_sql(apr_pool_t *pool, const char *where,
-                            const char *order)
-{
-    return apr_pstrcat(pool, sql_list_count, where, sql_list_data, order,
-                       sql_list_from, where, sql_list_order, order,
-                       sql_list_tail, NULL);
-}
-
 static int lead_list(lcrm_ctx_t *ctx)
 {
-    request_rec *r = ctx->r;
-    lead_where_t w;
-    lcrm_page_t pg;
-    const char *order, *field, *why, **args;
-    int i, n;
+    lcrm_list_t l;
 
-    where_init(&w, ctx);
-    if (lcrm_query_page(ctx->query, &pg, &field, &why)) {
-        lcrm_fields_error(w.errors, field, why);
+    if (lcrm_list_begin(&l, ctx, &lead_list_def)) {
+        return OK;
     }
-    where_scope(&w, ctx);
-    where_filters(&w, ctx, list_filters,
-                  (int)(sizeof(list_filters) / sizeof(list_filters[0])));
-    where_range(&w, ctx, "createdFrom", "createdTo");
-    where_search(&w, ctx);
-    order = sort_order(ctx, w.errors);
-    if (w.errors->nelts) {
-        return query_invalid(ctx, w.errors);
-    }
-    n = w.args->nelts;
-    args = apr_palloc(r->pool, sizeof(char *) * (apr_size_t)(2 * n + 4));
-    for (i = 0; i < n; i++) {
-        args[i] = args[n + i] = APR_ARRAY_IDX(w.args, i, const char *);
-    }
-    args[2 * n] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.limit);
-    args[2 * n + 1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.offset);
-    args[2 * n + 2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.page);
-    args[2 * n + 3] = args[2 * n];
-    return json_query(ctx, list_sql(r->pool, w.where, order), 2 * n + 4,
-                      args);
+    list_scope(&l, ctx);
+    return lcrm_list_respond(&l);
 }
 
 static int lead_stats(lcrm_ctx_t *ctx)
 {
-    request_rec *r = ctx->r;
-    lead_where_t w;
+    lcrm_list_t l;
 
-    where_init(&w, ctx);
-    where_filters(&w, ctx, stats_filters,
-                  (int)(sizeof(stats_filters) / sizeof(stats_filters[0])));
-    where_range(&w, ctx, "from", "to");
-    if (w.errors->nelts) {
-        return query_invalid(ctx, w.errors);
+    if (lcrm_list_begin(&l, ctx, &lead_stats_def)) {
+        return OK;
     }
-    return json_query(ctx, apr_pstrcat(r->pool, sql_stats_head, w.where,
-                                       sql_stats_tail, NULL),
-                      w.args->nelts, (const char *const *)w.args->elts);
+    return json_query(ctx, apr_pstrcat(ctx->r->pool, sql_stats_head,
+                                       l.where, sql_stats_tail, NULL),
+                      l.args->nelts, (const char *const *)l.args->elts);
+}
+
+/* ---- stats series ---------------------------------------------------------- */
+
+/*
+ * Interval names and the longest length of one bucket (DST included): a
+ * span longer than 401 of them certainly has too many buckets and is
+ * refused before any SQL; the statement counts the rest exactly.
+ */
+static const struct {
+    const char *name;
+    apr_int64_t max_secs;
+} series_units[] = {
+    {"day", 25 * 3600},
+    {"week", 7 * 86400 + 3600},
+    {"month", 31 * 86400 + 3600},
+};
+
+/* Reads from, to (from before to) and interval; NULL or a 400 was sent. */
+static const char *series_query_read(lcrm_ctx_t *ctx, const char **args)
+{
+    static const char *const names[] = {"from", "to", "interval"};
+    const char *iv = apr_table_get(ctx->query, "interval");
+    apr_time_t f = 0, t = 0;
+    int i, u = -1;
+
+    for (i = 0; i < 3; i++) {
+        if (!apr_table_get(ctx->query, names[i])) {
+            lcrm_list_invalid(ctx, names[i], "is required");
+            return NULL;
+        }
+    }
+    if (lcrm_parse_rfc3339(apr_table_get(ctx->query, "from"), &f)) {
+        lcrm_list_invalid(ctx, "from", "must be an RFC 3339 timestamp");
+        return NULL;
+    }
+    if (lcrm_parse_rfc3339(apr_table_get(ctx->query, "to"), &t)) {
+        lcrm_list_invalid(ctx, "to", "must be an RFC 3339 timestamp");
+        return NULL;
+    }
+    for (i = 0; i < NELTS(series_units); i++) {
+        u = strcmp(series_units[i].name, iv) ? u : i;
+    }
+    if (u < 0 || f >= t) {
+        lcrm_list_invalid(ctx, u < 0 ? "interval" : "to", u < 0
+                          ? "must be day, week or month"
+                          : "must be after from");
+        return NULL;
+    }
+    if (apr_time_sec(t - f) / series_units[u].max_secs > 401) {
+        lcrm_list_invalid(ctx, "interval", "gives more than 400 buckets");
+        return NULL;
+    }
+    args[0] = lcrm_format_rfc3339(ctx->r->pool, f);
+    args[1] = lcrm_format_rfc3339(ctx->r->pool, t);
+    args[2] = lcrm_conf_time_zone(ctx->sc);
+    args[3] = args[4] = series_units[u].name;
+    return args[0];
+}
+
+static int lead_series(lcrm_ctx_t *ctx)
+{
+    const char *args[5];
+    lcrm_row_t row;
+    lcrm_db_rc_e rc;
+
+    if (!series_query_read(ctx, args)) {
+        return OK;
+    }
+    if ((rc = lcrm_db_row(lcrm_db(ctx->r), sql_series, 5, args, &row))) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    if (!row.cols[1]) {
+        return lcrm_list_invalid(ctx, "interval",
+                                 "gives more than 400 buckets");
+    }
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_json(ctx->r, HTTP_OK, row.cols[1]);
+}
+
+/* ---- export ------------------------------------------------------------------ */
+
+/* A streamed export: the request, its list, the batch state. */
+typedef struct {
+    request_rec *r;
+    lcrm_list_t *list;
+    apr_bucket_brigade *bb;
+    apr_pool_t *keys_pool;   /* the last row's keys, replaced per batch */
+} lead_export_t;
+
+/* The CSV lines of rows (each EXPORT_NCOLS columns, then the sort keys). */
+static const char *csv_lines(apr_pool_t *pool, apr_array_header_t *rows,
+                             apr_size_t *len)
+{
+    apr_size_t max = 0;
+    char *buf, *o;
+    int i, j;
+
+    for (i = 0; i < rows->nelts; i++) {
+        const lcrm_row_t *row = &APR_ARRAY_IDX(rows, i, lcrm_row_t);
+        for (j = 0; j < EXPORT_NCOLS; j++) {
+            max += lcrm_csv_cell_max(row->cols[j]) + 1;
+        }
+        max += 2;
+    }
+    o = buf = apr_palloc(pool, max + 1);
+    for (i = 0; i < rows->nelts; i++) {
+        const lcrm_row_t *row = &APR_ARRAY_IDX(rows, i, lcrm_row_t);
+        for (j = 0; j < EXPORT_NCOLS; j++) {
+            if (j) {
+                *o++ = ',';
+            }
+            o = lcrm_csv_cell(o, row->cols[j], j != EXPORT_COL_SCORE
+                              && j != EXPORT_COL_VALUE);
+        }
+        *o++ = '\r';
+        *o++ = '\n';
+    }
+    *len = (apr_size_t)(o - buf);
+    return buf;
+}
+
+/* Remembers the last row's sort keys as the next batch's start. */
+static void export_advance(lead_export_t *x, apr_array_header_t *rows)
+{
+    const lcrm_row_t *last = &APR_ARRAY_IDX(rows, rows->nelts - 1,
+                                            lcrm_row_t);
+    int i, n = lcrm_list_nkeys(x->list);
+    const char **keys;
+    apr_pool_t *old = x->keys_pool;
+
+    apr_pool_create(&x->keys_pool, x->r->pool);
+    keys = apr_palloc(x->keys_pool, sizeof(char *) * (apr_size_t)n);
+    for (i = 0; i < n; i++) {
+        const char *v = last->cols[EXPORT_NCOLS + i];
+        keys[i] = v ? apr_pstrdup(x->keys_pool, v) : NULL;
+    }
+    lcrm_list_after(x->list, keys);
+    if (old) {
+        apr_pool_destroy(old);
+    }
+}
+
+/* Fetches the next batch into pool; *rows, or a failure code. */
+static lcrm_db_rc_e export_batch(lead_export_t *x, apr_pool_t *pool,
+                                 apr_array_header_t **rows)
+{
+    const char *const *args;
+    int nargs;
+    const char *sql = lcrm_list_batch_sql(x->list, pool, sql_export_columns,
+                                          EXPORT_BATCH, &nargs, &args);
+    lcrm_db_t *db = lcrm_db(x->r);
+    lcrm_db_rc_e rc = lcrm_db_rows_in(db, pool, sql, nargs, args, rows);
+
+    /* a reset connection would read outside the snapshot: a failure */
+    return rc ? rc : lcrm_db_in_transaction(db) ? LCRM_DB_OK : LCRM_DB_ERROR;
+}
+
+/* Sends buf[0..len) and flushes; non-zero when the client is gone. */
+static int export_send(lead_export_t *x, const char *buf, apr_size_t len)
+{
+    apr_bucket_alloc_t *ba = x->r->connection->bucket_alloc;
+    apr_status_t rv;
+
+    APR_BRIGADE_INSERT_TAIL(x->bb, apr_bucket_transient_create(buf, len, ba));
+    APR_BRIGADE_INSERT_TAIL(x->bb, apr_bucket_flush_create(ba));
+    rv = ap_pass_brigade(x->r->output_filters, x->bb);
+    apr_brigade_cleanup(x->bb);
+    return rv != APR_SUCCESS || x->r->connection->aborted;
+}
+
+/*
+ * Ends a stream that failed after the header: an error bucket as
+ * mod_proxy sends for a broken backend keeps the chunk filter from
+ * writing the last chunk, and the connection is closed, so the client
+ * sees a truncated transfer, never a complete-looking file.
+ */
+static int export_abort(lead_export_t *x)
+{
+    apr_bucket_alloc_t *ba = x->r->connection->bucket_alloc;
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, x->r, LCRM_LOGNO(01901)
+                  "lead export failed after the header; connection aborted");
+    x->r->connection->keepalive = AP_CONN_CLOSE;
+    APR_BRIGADE_INSERT_TAIL(x->bb, ap_bucket_error_create(
+                                HTTP_BAD_GATEWAY, NULL, x->r->pool, ba));
+    APR_BRIGADE_INSERT_TAIL(x->bb, apr_bucket_eos_create(ba));
+    ap_pass_brigade(x->r->output_filters, x->bb);
+    apr_brigade_cleanup(x->bb);
+    return OK;
+}
+
+/* The headers of the download, once the first batch is in hand. */
+static void export_headers(lead_export_t *x, const char *day)
+{
+    request_rec *r = x->r;
+
+    ap_set_content_type(r, "text/csv; charset=utf-8");
+    apr_table_setn(r->headers_out, "Content-Disposition", apr_pstrcat(
+                       r->pool, "attachment; filename=\"leads-", day,
+                       ".csv\"", NULL));
+    lcrm_no_store(r);
+}
+
+/* Streams every batch after the first; OK (the response is written). */
+static int export_stream(lead_export_t *x, apr_pool_t *bp,
+                         apr_array_header_t *rows)
+{
+    apr_size_t len;
+    const char *buf;
+    lcrm_db_rc_e rc;
+
+    for (;;) {
+        int last = rows->nelts < EXPORT_BATCH;
+        buf = csv_lines(bp, rows, &len);
+        if (len && export_send(x, buf, len)) {
+            return OK; /* client gone: the cleanup rolls back */
+        }
+        if (last) {
+            break;
+        }
+        export_advance(x, rows);
+        apr_pool_clear(bp);
+        if ((rc = export_batch(x, bp, &rows))) {
+            return export_abort(x);
+        }
+    }
+    if (lcrm_db_end(lcrm_db(x->r), 1)) {
+        return export_abort(x);
+    }
+    APR_BRIGADE_INSERT_TAIL(x->bb, apr_bucket_eos_create(
+                                x->r->connection->bucket_alloc));
+    ap_pass_brigade(x->r->output_filters, x->bb);
+    return OK;
+}
+
+static int lead_export(lcrm_ctx_t *ctx)
+{
+    request_rec *r = ctx->r;
+    lcrm_list_t l;
+    lead_export_t x;
+    apr_array_header_t *rows;
+    apr_pool_t *bp;
+    const char *day, *tz = lcrm_conf_time_zone(ctx->sc);
+    lcrm_db_rc_e rc;
+
+    if (lcrm_list_begin(&l, ctx, &lead_export_def)) {
+        return OK;
+    }
+    memset(&x, 0, sizeof(x));
+    x.r = r;
+    x.list = &l;
+    apr_pool_create(&bp, r->pool);
+    if ((rc = lcrm_db_begin(lcrm_db(r), sql_export_begin))
+        || (rc = lcrm_db_value(lcrm_db(r), sql_export_day, 1, &tz, &day))
+        || (rc = export_batch(&x, bp, &rows))) {
+        return lcrm_ctx_db_problem(ctx, (int)rc);
+    }
+    /*
+     * AUDIT(lead.exported): the audit log (another branch) records here,
+     * inside this transaction, action "lead.exported" with the filters
+     * (l.used) as details.  Not written yet: see the merge notes.
+     */
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(01902)
+                  "[%s] lead export by %s", lcrm_log_id(r),
+                  ctx->caller->user_id);
+    export_headers(&x, day);
+    x.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (export_send(&x, csv_header, strlen(csv_header))) {
+        return OK;
+    }
+    return export_stream(&x, bp, rows);
 }
 
 static int lead_get(lcrm_ctx_t *ctx)
@@ -618,6 +811,12 @@ static const lcrm_route_t lead_routes[] = {
     LCRM_ENDPOINT("GET", "/api/leads", lead_list, LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ), list_query),
     LCRM_ENDPOINT("GET", "/api/leads/stats", lead_stats,
                   LCRM_RF_AUTH | LCRM_RF_KEY(STATS_READ) | LCRM_RF_ADMIN, stats_query),
+    LCRM_ENDPOINT("GET", "/api/leads/stats/series", lead_series,
+                  LCRM_RF_AUTH | LCRM_RF_KEY(STATS_READ) | LCRM_RF_ADMIN,
+                  series_query),
+    LCRM_ENDPOINT("GET", "/api/leads/export", lead_export,
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ) | LCRM_RF_ADMIN,
+                  export_query),
     LCRM_ENDPOINT("GET", "/api/leads/:id", lead_get, LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ), NULL),
     LCRM_ENDPOINT("PUT", "/api/leads/:id", lead_update,
                   LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),

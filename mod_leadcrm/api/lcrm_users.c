@@ -24,6 +24,7 @@
 #include "lcrm_router.h"
 #include "lcrm_limit.h"
 #include "lcrm_trace.h"
+#include "lcrm_list.h"
 
 #include <apr_strings.h>
 #include <http_protocol.h>
@@ -31,40 +32,16 @@
 /* ---- SQL ----------------------------------------------------------------- */
 
 /*
- * The list filter: live users; search (a LIKE pattern, already escaped and
- * wrapped in %) over email, name and company, first through the trigram
- * index expression of 0001_schema.sql, then per column so a match never
- * spans two fields; role; isActive.  NULL parameters disable a filter.
+ * The list search: a LIKE pattern (already escaped and wrapped in %) over
+ * email, name and company, first through the trigram index expression of
+ * 0001_schema.sql, then per column so a match never spans two fields.
  */
-#define USERS_FILTER \
-    " u.deleted_at IS NULL" \
-    " AND (CAST(%s AS text) IS NULL" \
-    " OR (lower(u.email || ' ' || u.name || ' ' || coalesce(u.company, ''))" \
-    " LIKE lower(CAST(%s AS text))" \
-    " AND (lower(u.email) LIKE lower(CAST(%s AS text))" \
-    " OR lower(u.name) LIKE lower(CAST(%s AS text))" \
-    " OR lower(u.company) LIKE lower(CAST(%s AS text)))))" \
-    " AND (CAST(%s AS lcrm_role) IS NULL OR u.role = CAST(%s AS lcrm_role))" \
-    " AND (CAST(%s AS boolean) IS NULL OR u.is_active = CAST(%s AS boolean))"
-#define USERS_FILTER_NARGS 9
-
-/* The list is one statement: sql_list_a ORDER sql_list_b ORDER sql_list_c. */
-static const char *const sql_list_a =
-    "SELECT json_build_object('data', coalesce("
-    "(SELECT json_agg(p.j ORDER BY p.n) FROM ("
-    "SELECT lcrm_user_json(u) AS j, row_number() OVER (ORDER BY ";
-static const char *const sql_list_b =
-    ") AS n FROM users u WHERE" USERS_FILTER " ORDER BY ";
-static const char *const sql_list_c =
-    " LIMIT CAST(%s AS integer) OFFSET CAST(%s AS integer)) p), '[]'::json),"
-    " 'pagination', (SELECT json_build_object("
-    "'page', CAST(%s AS integer), 'limit', CAST(%s AS integer),"
-    " 'total', c.n,"
-    " 'totalPages', (c.n + CAST(%s AS integer) - 1) / CAST(%s AS integer),"
-    " 'totalIsExact', c.n <= 10000)"
-    " FROM (SELECT count(*) AS n FROM (SELECT 1 FROM users u WHERE"
-    USERS_FILTER " LIMIT 10001) s) c))";
-#define LIST_NARGS (2 * USERS_FILTER_NARGS + 6)
+static const char *const sql_where_search =
+    " AND lower(u.email || ' ' || u.name || ' ' || coalesce(u.company, ''))"
+    " LIKE lower(%s)"
+    " AND (lower(u.email) LIKE lower(%s)"
+    " OR lower(u.name) LIKE lower(%s)"
+    " OR lower(u.company) LIKE lower(%s))";
 
 static const char *const sql_get =
     "SELECT lcrm_user_json(u) FROM users u WHERE u.id = CAST(%s AS uuid)"
@@ -94,25 +71,42 @@ static const char *const sql_set_password =
 
 /* ---- tables -------------------------------------------------------------- */
 
-/* Sort names of API.md and their fixed ORDER BY text (id breaks ties). */
-typedef struct {
-    const char *name;
-    const char *order;
-} users_sort_t;
+static const char *q_role(apr_pool_t *pool, const char *v, const char **out)
+{
+    (void)pool;
+    *out = v;
+    return lcrm_role_parse(v) < 0 ? "must be USER, ADMIN or SUPER_ADMIN"
+                                  : NULL;
+}
 
-static const users_sort_t users_sorts[] = {
-    {"createdAt", "u.created_at, u.id"},
-    {"-createdAt", "u.created_at DESC, u.id DESC"},
-    {"email", "u.email, u.id"},
-    {"-email", "u.email DESC, u.id DESC"},
-    {"name", "u.name, u.id"},
-    {"-name", "u.name DESC, u.id DESC"},
-    /* users who never logged in come last in both directions */
-    {"lastLoginAt", "u.last_login_at NULLS LAST, u.id"},
-    {"-lastLoginAt", "u.last_login_at DESC NULLS LAST, u.id DESC"},
-    {NULL, NULL}
+static const lcrm_list_filter_t users_filters[] = {
+    {"search", sql_where_search, 4, lcrm_list_search},
+    {"role", " AND u.role = CAST(%s AS lcrm_role)", 1, q_role},
+    {"isActive", " AND u.is_active = CAST(%s AS boolean)", 1, lcrm_list_bool},
 };
-#define USERS_SORT_DEFAULT "-createdAt"
+
+/* Sort names of API.md and their keys (id breaks ties). */
+#define U_ID(d) {"u.id", "uuid", (d), 0}
+static const lcrm_list_sort_t users_sorts[] = {
+    {"-createdAt", {{"u.created_at", "timestamptz", 1, 0}, U_ID(1), {NULL}}},
+    {"createdAt", {{"u.created_at", "timestamptz", 0, 0}, U_ID(0), {NULL}}},
+    {"email", {{"u.email", "text", 0, 0}, U_ID(0), {NULL}}},
+    {"-email", {{"u.email", "text", 1, 0}, U_ID(1), {NULL}}},
+    {"name", {{"u.name", "text", 0, 0}, U_ID(0), {NULL}}},
+    {"-name", {{"u.name", "text", 1, 0}, U_ID(1), {NULL}}},
+    /* users who never logged in come last in both directions */
+    {"lastLoginAt", {{"u.last_login_at", "timestamptz", 0, 1}, U_ID(0),
+                     {NULL}}},
+    {"-lastLoginAt", {{"u.last_login_at", "timestamptz", 1, 1}, U_ID(1),
+                      {NULL}}},
+};
+
+static const lcrm_list_def_t users_list_def = {
+    "GET /api/users", " FROM users u", " WHERE u.deleted_at IS NULL",
+    "lcrm_user_json(u)", users_filters,
+    (int)(sizeof(users_filters) / sizeof(users_filters[0])), users_sorts,
+    (int)(sizeof(users_sorts) / sizeof(users_sorts[0])), NULL, NULL, NULL, 1
+};
 
 /* The order of these fields is the argument order of lcrm_user_update. */
 static const lcrm_field_t update_fields[] = {
@@ -135,33 +129,6 @@ static const lcrm_field_t password_fields[] = {
 #define NPASSWORD ((int)(sizeof(password_fields) / sizeof(password_fields[0])))
 
 /* ---- helpers ------------------------------------------------------------- */
-
-/* 400 invalid_query naming the parameter; returns OK. */
-static int query_problem(lcrm_ctx_t *ctx, const char *field, const char *why)
-{
-    apr_array_header_t *errors = apr_array_make(ctx->r->pool, 1,
-                                                sizeof(lcrm_field_error_t));
-    lcrm_fields_error(errors, field, why);
-    return lcrm_problem_fields(ctx->r, "invalid_query",
-                               "invalid query parameters", errors);
-}
-
-/* "%s%" with LIKE's metacharacters (%, _ and the escape \) escaped. */
-static const char *like_pattern(apr_pool_t *pool, const char *s)
-{
-    char *out = apr_palloc(pool, 2 * strlen(s) + 3), *o = out;
-
-    *o++ = '%';
-    for (; *s; s++) {
-        if (*s == '%' || *s == '_' || *s == '\\') {
-            *o++ = '\\';
-        }
-        *o++ = *s;
-    }
-    *o++ = '%';
-    *o = '\0';
-    return out;
-}
 
 /* Maps a database outcome other than 'ok' to its answer; returns OK. */
 static int outcome_problem(lcrm_ctx_t *ctx, const char *outcome)
@@ -187,109 +154,14 @@ static int outcome_problem(lcrm_ctx_t *ctx, const char *outcome)
 
 /* ---- list ---------------------------------------------------------------- */
 
-typedef struct {
-    lcrm_page_t page;
-    const char *pattern;  /* LIKE pattern or NULL */
-    const char *role;     /* enum text or NULL */
-    const char *active;   /* "true", "false" or NULL */
-    const char *order;    /* from users_sorts */
-} users_query_t;
-
-/* The ORDER BY text for a sort name, or NULL. */
-static const char *sort_order(const char *name)
-{
-    const users_sort_t *s;
-    for (s = users_sorts; s->name; s++) {
-        if (!strcmp(s->name, name)) {
-            return s->order;
-        }
-    }
-    return NULL;
-}
-
-/* Reads role, isActive and sort; NULL, or the bad parameter and *why. */
-static const char *list_filters(lcrm_ctx_t *ctx, users_query_t *q,
-                                const char **why)
-{
-    const char *sort = apr_table_get(ctx->query, "sort");
-
-    q->role = apr_table_get(ctx->query, "role");
-    if (q->role && lcrm_role_parse(q->role) < 0) {
-        *why = "must be USER, ADMIN or SUPER_ADMIN";
-        return "role";
-    }
-    q->active = apr_table_get(ctx->query, "isActive");
-    if (q->active && strcmp(q->active, "true")
-        && strcmp(q->active, "false")) {
-        *why = "must be true or false";
-        return "isActive";
-    }
-    if (!(q->order = sort_order(sort ? sort : USERS_SORT_DEFAULT))) {
-        *why = "must be createdAt, email, name or lastLoginAt, optionally"
-               " prefixed with -";
-        return "sort";
-    }
-    return NULL;
-}
-
-/* Reads the list's query parameters; 0, or a 400 was answered. */
-static int list_query(lcrm_ctx_t *ctx, users_query_t *q)
-{
-    const char *field, *why, *search;
-
-    if (lcrm_query_page(ctx->query, &q->page, &field, &why) == APR_SUCCESS) {
-        field = list_filters(ctx, q, &why);
-    }
-    if (field) {
-        query_problem(ctx, field, why);
-        return 1;
-    }
-    /* an empty search filters nothing */
-    search = apr_table_get(ctx->query, "search");
-    q->pattern = search && *search ? like_pattern(ctx->r->pool, search)
-                                   : NULL;
-    return 0;
-}
-
-/* Fills the USERS_FILTER arguments at args[0..USERS_FILTER_NARGS). */
-static void filter_args(const users_query_t *q, const char **args)
-{
-    int i;
-    for (i = 0; i < 5; i++) {
-        args[i] = q->pattern;
-    }
-    args[5] = args[6] = q->role;
-    args[7] = args[8] = q->active;
-}
-
 static int users_list(lcrm_ctx_t *ctx)
 {
-    request_rec *r = ctx->r;
-    users_query_t q;
-    const char *args[LIST_NARGS], *sql, *json, *limit;
-    lcrm_db_rc_e rc;
+    lcrm_list_t l;
 
-    if (list_query(ctx, &q)) {
+    if (lcrm_list_begin(&l, ctx, &users_list_def)) {
         return OK;
     }
-    limit = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q.page.limit);
-    filter_args(&q, args);
-    args[USERS_FILTER_NARGS] = limit;
-    args[USERS_FILTER_NARGS + 1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                                q.page.offset);
-    args[USERS_FILTER_NARGS + 2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                                q.page.page);
-    args[USERS_FILTER_NARGS + 3] = limit;
-    args[USERS_FILTER_NARGS + 4] = limit;
-    args[USERS_FILTER_NARGS + 5] = limit;
-    filter_args(&q, args + USERS_FILTER_NARGS + 6);
-    sql = apr_pstrcat(r->pool, sql_list_a, q.order, sql_list_b, q.order,
-                      sql_list_c, NULL);
-    if ((rc = lcrm_db_value(lcrm_db(r), sql, LIST_NARGS, args, &json))) {
-        return lcrm_ctx_db_problem(ctx, (int)rc);
-    }
-    lcrm_no_store(r);
-    return lcrm_respond_json(r, HTTP_OK, json);
+    return lcrm_list_respond(&l);
 }
 
 /* ---- one user ------------------------------------------------------------ */
@@ -498,7 +370,7 @@ static int users_change_password(lcrm_ctx_t *ctx)
 /* ---- routes -------------------------------------------------------------- */
 
 static const char *const list_query_names[] = {
-    "page", "limit", "search", "role", "isActive", "sort", NULL
+    "page", "limit", "cursor", "search", "role", "isActive", "sort", NULL
 };
 
 static const lcrm_route_t users_routes[] = {

@@ -227,17 +227,18 @@ static PGresult *ensure_prepared(ap_dbd_t *dbd, PGconn *conn,
 }
 
 /* Copies a result's rows into request memory. */
-static void copy_rows(request_rec *r, PGresult *res, apr_array_header_t *rows)
+static void copy_rows(apr_pool_t *pool, PGresult *res,
+                      apr_array_header_t *rows)
 {
     int i, j, nrows = PQntuples(res), ncols = PQnfields(res);
 
     for (i = 0; i < nrows; i++) {
         lcrm_row_t *out = apr_array_push(rows);
         out->ncols = ncols;
-        out->cols = apr_pcalloc(r->pool, sizeof(char *) * (apr_size_t)ncols);
+        out->cols = apr_pcalloc(pool, sizeof(char *) * (apr_size_t)ncols);
         for (j = 0; j < ncols; j++) {
             if (!PQgetisnull(res, i, j)) {
-                out->cols[j] = apr_pstrmemdup(r->pool, PQgetvalue(res, i, j),
+                out->cols[j] = apr_pstrmemdup(pool, PQgetvalue(res, i, j),
                                               (apr_size_t)PQgetlength(res, i,
                                                                       j));
             }
@@ -303,7 +304,7 @@ static lcrm_db_rc_e run_statement(lcrm_db_t *db, const char *sql,
         if (res && (PQresultStatus(res) == PGRES_TUPLES_OK
                     || PQresultStatus(res) == PGRES_COMMAND_OK)) {
             if (rows) {
-                copy_rows(db->r, res, rows);
+                copy_rows(rows->pool, res, rows);
             }
             if (affected) {
                 *affected = atoi(PQcmdTuples(res));
@@ -394,4 +395,74 @@ lcrm_db_rc_e lcrm_db_exec(lcrm_db_t *db, const char *sql, int nargs,
         *affected = n;
     }
     return rc;
+}
+
+lcrm_db_rc_e lcrm_db_rows_in(lcrm_db_t *db, apr_pool_t *pool, const char *sql,
+                             int nargs, const char *const *args,
+                             apr_array_header_t **rows)
+{
+    *rows = apr_array_make(pool, 64, sizeof(lcrm_row_t));
+    return run(db, sql, nargs, args, *rows, NULL);
+}
+
+/* Pool cleanup: never hand a connection back inside a transaction. */
+static apr_status_t rollback_cleanup(void *data)
+{
+    lcrm_db_t *db = data;
+    PGconn *conn;
+
+    if (db->dbd && (conn = apr_dbd_native_handle(db->dbd->driver,
+                                                 db->dbd->handle))
+        && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+    }
+    return APR_SUCCESS;
+}
+
+lcrm_db_rc_e lcrm_db_begin(lcrm_db_t *db, const char *begin_sql)
+{
+    ap_dbd_t *dbd = connection(db);
+    PGconn *conn;
+    PGresult *res;
+    int ok;
+
+    if (!dbd || !(conn = apr_dbd_native_handle(dbd->driver, dbd->handle))) {
+        return LCRM_DB_UNAVAILABLE;
+    }
+    res = PQexec(conn, begin_sql);
+    ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) {
+        run_state_e how = classify(db, conn, res);
+        PQclear(res);
+        return failure(db, how == RUN_DOWN ? RUN_DOWN : RUN_SQL_ERROR);
+    }
+    PQclear(res);
+    apr_pool_cleanup_register(db->r->pool, db, rollback_cleanup,
+                              apr_pool_cleanup_null);
+    return LCRM_DB_OK;
+}
+
+int lcrm_db_in_transaction(lcrm_db_t *db)
+{
+    PGconn *conn;
+
+    return db->dbd && (conn = apr_dbd_native_handle(db->dbd->driver,
+                                                    db->dbd->handle))
+           && PQtransactionStatus(conn) == PQTRANS_INTRANS;
+}
+
+lcrm_db_rc_e lcrm_db_end(lcrm_db_t *db, int commit)
+{
+    PGconn *conn;
+    PGresult *res;
+    int ok;
+
+    if (!db->dbd || !(conn = apr_dbd_native_handle(db->dbd->driver,
+                                                   db->dbd->handle))) {
+        return LCRM_DB_UNAVAILABLE;
+    }
+    res = PQexec(conn, commit ? "COMMIT" : "ROLLBACK");
+    ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    return ok ? LCRM_DB_OK : LCRM_DB_ERROR;
 }

@@ -56,6 +56,23 @@ lcrm_db_rc_e lcrm_db_value(lcrm_db_t *db, const char *sql, int nargs,
 lcrm_db_rc_e lcrm_db_exec(lcrm_db_t *db, const char *sql, int nargs,
                           const char *const *args, int *affected);
 
+/* Like lcrm_db_rows, but the rows live in pool (e.g. a per-batch pool). */
+lcrm_db_rc_e lcrm_db_rows_in(lcrm_db_t *db, apr_pool_t *pool, const char *sql,
+                             int nargs, const char *const *args,
+                             apr_array_header_t **rows);
+
+/*
+ * Explicit transactions (e.g. one snapshot for a streamed export):
+ * begin_sql is a constant "BEGIN ..." text.  A request pool cleanup rolls
+ * back whatever is still open, so the connection never returns to the
+ * pool inside a transaction.  lcrm_db_in_transaction() is non-zero while
+ * the transaction is open and healthy (false after a connection reset:
+ * the statements that follow would no longer share the snapshot).
+ */
+lcrm_db_rc_e lcrm_db_begin(lcrm_db_t *db, const char *begin_sql);
+int lcrm_db_in_transaction(lcrm_db_t *db);
+lcrm_db_rc_e lcrm_db_end(lcrm_db_t *db, int commit);
+
 /* Resolves mod_dbd's optional functions (from the optional_fn hook). */
 void lcrm_db_retrieve_fns(void);
 

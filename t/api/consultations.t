@@ -606,7 +606,8 @@ my (%mine, $theirs);
     my ($res, $j, $got) = $list->('');
     is_deeply($got, \@ids, 'default sort: scheduledAt ascending');
     is_deeply($j->{pagination}, { page => 1, limit => 20, total => 5,
-                                  totalPages => 1, totalIsExact => JSON::PP::true },
+                                  totalPages => 1, totalIsExact => JSON::PP::true,
+                                  nextCursor => undef },
               'pagination object');
     (undef, undef, $got) = $list->('&sort=-scheduledAt');
     is_deeply($got, [reverse @ids], '-scheduledAt');

@@ -272,7 +272,8 @@ sub want_ids { [map { $_->{id} } @_] }
     my @default = sort { $b->{created} cmp $a->{created} } @L;
     is_deeply ids_of($j), want_ids(@default), 'default sort -createdAt; ADMIN sees all';
     is_deeply $j->{pagination}, { page => 1, limit => 20, total => 8, totalPages => 1,
-                                  totalIsExact => JSON::PP::true() }, 'pagination';
+                                  totalIsExact => JSON::PP::true(), nextCursor => undef },
+        'pagination (last page: nextCursor null)';
     is_deeply [sort keys %{ $j->{data}[0] || {} }], \@LEAD_KEYS, 'list items are leads';
 
     ($res, $j) = list($u1->{token}, [search => "$TAG-"]);
@@ -391,8 +392,12 @@ sub want_ids { [map { $_->{id} } @_] }
     for my $page (1 .. 3) {
         my ($res, $j) = tagged([limit => 3], [page => $page]);
         push @seen, @{ ids_of($j) };
-        is_deeply $j->{pagination}, { page => $page, limit => 3, total => 8, totalPages => 3,
-                                      totalIsExact => JSON::PP::true() }, "page $page pagination";
+        my %pg = %{ $j->{pagination} || {} };
+        my $next = delete $pg{nextCursor};
+        is_deeply \%pg, { page => $page, limit => 3, total => 8, totalPages => 3,
+                          totalIsExact => JSON::PP::true() }, "page $page pagination";
+        ok $page < 3 ? defined $next : (exists $j->{pagination}{nextCursor} && !defined $next),
+            "page $page: nextCursor " . ($page < 3 ? 'set' : 'null');
     }
     is_deeply \@seen, want_ids(@newest), 'pages concatenate to the whole list';
     my ($res, $j) = tagged([limit => 3], [page => 4]);
@@ -400,7 +405,8 @@ sub want_ids { [map { $_->{id} } @_] }
         && $j->{pagination}{total} == 8, 'page past the end -> 200, empty data';
     ($res, $j) = list($admin->{token}, [search => "$TAG-nothing-matches"]);
     is_deeply $j, { data => [], pagination => { page => 1, limit => 20, total => 0,
-        totalPages => 0, totalIsExact => JSON::PP::true() } }, 'no match: totalPages 0';
+        totalPages => 0, totalIsExact => JSON::PP::true(), nextCursor => undef } },
+        'no match: totalPages 0';
     ($res, $j) = tagged([limit => 100]);
     is $j->{pagination}{limit}, 100, 'limit 100 accepted';
 }
@@ -480,13 +486,15 @@ sub want_ids { [map { $_->{id} } @_] }
     my $B = $TAG . 'bulk';
     db("INSERT INTO leads (name, email) SELECT :'p1' || ' ' || i, 'b' || i || '\@ex.com' FROM generate_series(1, 10000) i", $B);
     my ($res, $j) = list($admin->{token}, [search => $B], [limit => 100]);
+    ok defined(delete $j->{pagination}{nextCursor}), '10000 rows: nextCursor on page 1';
     is_deeply $j->{pagination}, { page => 1, limit => 100, total => 10000, totalPages => 100,
                                   totalIsExact => JSON::PP::true() }, '10000 rows: exact';
     is scalar @{ $j->{data} }, 100, 'full page';
     db("INSERT INTO leads (name, email) VALUES (:'p1' || ' last', 'blast\@ex.com')", $B);
     ($res, $j) = list($admin->{token}, [search => $B], [limit => 100], [page => 101]);
     is_deeply $j->{pagination}, { page => 101, limit => 100, total => 10001, totalPages => 101,
-                                  totalIsExact => JSON::PP::false() }, '10001 rows: lower bound';
+                                  totalIsExact => JSON::PP::false(), nextCursor => undef },
+        '10001 rows: lower bound';
     is scalar @{ $j->{data} }, 1, 'last page reachable';
     db("DELETE FROM leads WHERE name LIKE :'p1' || ' %'", $B);
 }

@@ -95,6 +95,8 @@ int main(void)
     lcrm_test_register_logjson();
     lcrm_test_register_trace_ctx();
     lcrm_test_register_mime();
+    lcrm_test_register_cursor();
+    lcrm_test_register_csv();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     ran_ok = CU_basic_run_tests() == CUE_SUCCESS;

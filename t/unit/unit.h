@@ -51,5 +51,7 @@ void lcrm_test_register_aead(void);
 void lcrm_test_register_logjson(void);
 void lcrm_test_register_trace_ctx(void);
 void lcrm_test_register_mime(void);
+void lcrm_test_register_cursor(void);
+void lcrm_test_register_csv(void);
 
 #endif

@@ -1,0 +1,83 @@
+/*
+ * lcrm_cursor: signed list cursors (API.md part 2 "Lists: cursors") and
+ * the shared LIKE pattern.
+ */
+#include "unit.h"
+#include "lcrm_cursor.h"
+
+#include <apr_strings.h>
+#include <string.h>
+
+static const unsigned char key[] = "0123456789abcdef0123456789abcdef";
+#define KLEN (sizeof(key) - 1)
+
+static apr_status_t open_c(const char *endpoint, const char *c,
+                           const char **payload)
+{
+    return lcrm_cursor_open(lcrm_test_pool, key, KLEN, endpoint, c, payload);
+}
+
+static void test_round_trip(void)
+{
+    const char *c = lcrm_cursor_sign(lcrm_test_pool, key, KLEN, "GET /a",
+                                     "{\"s\":\"name\"}");
+    const char *p = NULL;
+
+    CU_ASSERT_PTR_NOT_NULL(strchr(c, '.'));
+    LCRM_ASSERT_INT(open_c("GET /a", c, &p), APR_SUCCESS);
+    LCRM_ASSERT_STR(p, "{\"s\":\"name\"}");
+    /* every payload length (base64 tails of 0, 1 and 2 bytes) */
+    LCRM_ASSERT_INT(open_c("GET /a", lcrm_cursor_sign(lcrm_test_pool, key,
+                    KLEN, "GET /a", "ab"), &p), APR_SUCCESS);
+    LCRM_ASSERT_STR(p, "ab");
+    LCRM_ASSERT_INT(open_c("GET /a", lcrm_cursor_sign(lcrm_test_pool, key,
+                    KLEN, "GET /a", "abcd"), &p), APR_SUCCESS);
+    LCRM_ASSERT_STR(p, "abcd");
+}
+
+static void test_refused(void)
+{
+    const char *c = lcrm_cursor_sign(lcrm_test_pool, key, KLEN, "GET /a",
+                                     "{\"s\":\"name\"}");
+    static const unsigned char other[] = "0123456789abcdef0123456789abcdeX";
+    const char *p;
+    char *t;
+    apr_size_t i, n = strlen(c);
+
+    LCRM_ASSERT_INT(open_c("GET /b", c, &p), APR_EINVAL);
+    LCRM_ASSERT_INT(lcrm_cursor_open(lcrm_test_pool, other, KLEN, "GET /a",
+                                     c, &p), APR_EINVAL);
+    /* any single changed character */
+    for (i = 0; i < n; i++) {
+        t = apr_pstrdup(lcrm_test_pool, c);
+        t[i] = t[i] == 'A' ? 'B' : 'A';
+        if (open_c("GET /a", t, &p) != APR_EINVAL) {
+            CU_FAIL("a changed character was accepted");
+        }
+    }
+    LCRM_ASSERT_INT(open_c("GET /a", "", &p), APR_EINVAL);
+    LCRM_ASSERT_INT(open_c("GET /a", ".", &p), APR_EINVAL);
+    LCRM_ASSERT_INT(open_c("GET /a", "abc", &p), APR_EINVAL);
+    LCRM_ASSERT_INT(open_c("GET /a", apr_pstrcat(lcrm_test_pool, c, "A",
+                                                 NULL), &p), APR_EINVAL);
+    LCRM_ASSERT_INT(open_c("GET /a", apr_pstrcat(lcrm_test_pool, "A", c,
+                                                 NULL), &p), APR_EINVAL);
+    t = apr_pstrdup(lcrm_test_pool, c);
+    *strchr(t, '.') = '=';
+    LCRM_ASSERT_INT(open_c("GET /a", t, &p), APR_EINVAL);
+}
+
+static void test_like_pattern(void)
+{
+    LCRM_ASSERT_STR(lcrm_like_pattern(lcrm_test_pool, "a%b_c\\d"),
+                    "%a\\%b\\_c\\\\d%");
+    LCRM_ASSERT_STR(lcrm_like_pattern(lcrm_test_pool, ""), "%%");
+}
+
+void lcrm_test_register_cursor(void)
+{
+    CU_pSuite s = lcrm_test_suite("cursor");
+    LCRM_TEST(s, test_round_trip);
+    LCRM_TEST(s, test_refused);
+    LCRM_TEST(s, test_like_pattern);
+}
