@@ -693,8 +693,7 @@ static int lead_export(lcrm_ctx_t *ctx)
      * (l.used) as details.  Not written yet: see the merge notes.
      */
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LCRM_LOGNO(01902)
-                  "[%s] lead export by %s", lcrm_log_id(r),
-                  ctx->caller->user_id);
+                  "lead export by %s", ctx->caller->user_id);
     export_headers(&x, day);
     x.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     if (export_send(&x, csv_header, strlen(csv_header))) {

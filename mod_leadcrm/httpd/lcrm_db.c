@@ -432,9 +432,10 @@ lcrm_db_rc_e lcrm_db_begin(lcrm_db_t *db, const char *begin_sql)
     res = PQexec(conn, begin_sql);
     ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok) {
-        run_state_e how = classify(db, conn, res);
+        run_state_e how = classify(db, conn, res, 1);
         PQclear(res);
-        return failure(db, how == RUN_DOWN ? RUN_DOWN : RUN_SQL_ERROR);
+        return failure(db, how == RUN_DOWN || how == RUN_LOST ? RUN_DOWN
+                                                              : RUN_SQL_ERROR);
     }
     PQclear(res);
     apr_pool_cleanup_register(db->r->pool, db, rollback_cleanup,
