@@ -9,6 +9,7 @@
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
 
 const env = process.env;
 const OUT = env.OUT || 'out';
@@ -322,6 +323,111 @@ await step('phone and dark', async () => {
   await p.screenshot({ path: `${OUT}/09-phone-dark.png` });
   await c.close();
 });
+
+// --- part 2 views: two-factor, sessions, API keys, audit, outbox, series ----
+function totp(secret, step = Math.floor(Date.now() / 30000)) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', key).update(msg).digest();
+  const o = mac[19] & 15;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+async function signIn(email, password) {
+  await page.goto(A + '/console/#/login');
+  await page.waitForSelector('input[name=email]');
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', password);
+  await page.click('button:text("Sign in")');
+}
+if (env.E2E_PART2) {
+  await step('part 2 views', async () => {
+    await signIn(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+    await page.waitForSelector('main h1:text("Dashboard")');
+    await page.waitForSelector('figure svg.chart');
+    ok(await page.locator('figure svg.chart rect.bar').count() > 0, 'leads over time are drawn from stats/series');
+    // two-factor set-up with a locally drawn QR code
+    await page.goto(A + '/console/#/account/mfa');
+    await page.fill('input[name=password]', env.ADMIN_PASSWORD);
+    await page.click('button:text("Set up two-factor")');
+    await page.waitForSelector('svg.qr path');
+    const secret = await page.locator('code.secret').textContent();
+    await shot('10-mfa-setup');
+    await axe('10-mfa-setup');
+    await page.fill('input[name=code]', totp(secret));
+    await page.click('button:text("Turn on")');
+    await page.waitForSelector('ul.codes li');
+    const codes = await page.locator('ul.codes code').allTextContents();
+    ok(codes.length === 10, 'enabling MFA shows 10 recovery codes', codes.length);
+    const me = (await api('GET', '/auth/profile', null, adminToken)).body;
+    ok(me.mfaEnabled === true || me.status === 401, 'the account has MFA on');
+    // the MFA step at sign-in, with a recovery code (no wait for a new step)
+    await page.click('#signout');
+    await signIn(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+    await page.waitForSelector('h1:text("Two-factor authentication")');
+    await shot('11-mfa-step');
+    await page.fill('input[name=code]', codes[0]);
+    await page.check('input[name=recovery]');
+    await page.click('button:text("Verify")');
+    await page.waitForSelector('main h1:text("Dashboard")');
+    ok(true, 'sign-in completes through the MFA step');
+    // sessions
+    await page.goto(A + '/console/#/account/sessions');
+    await page.waitForSelector('#tab-sessions table.data tbody tr');
+    await shot('12-sessions');
+    await axe('12-sessions');
+    ok(await page.locator('#tab-sessions strong:text("This session")').count() === 1, 'sessions mark the current one');
+    // API key shown once, usable, revocable
+    await page.goto(A + '/console/#/account/keys');
+    await page.waitForSelector('input[name=name]');
+    await page.fill('#tab-keys input[name=name]', 'Console e2e key');
+    await page.check('input[value="leads:read"]');
+    await page.fill('#tab-keys input[name=password]', env.ADMIN_PASSWORD);
+    await page.click('button:text("Create key")');
+    const key = await (await page.waitForSelector('.ok code.secret')).textContent();
+    ok(/^lcrm_[A-Za-z0-9]{40,}$/.test(key), 'a new key is shown once', key.slice(0, 12));
+    await shot('13-keys');
+    await axe('13-keys');
+    const viaKey = await fetch(A + '/api/leads?limit=1', { headers: { Authorization: 'Bearer ' + key } });
+    ok(viaKey.status === 200, 'the key reads leads', viaKey.status);
+    await page.goto(A + '/console/#/account/keys');
+    await page.click('tr:has-text("Console e2e key") button:text("Revoke")');
+    await page.click('dialog[open] button:text("Revoke")');
+    await page.waitForSelector('.toast:text("Key revoked.")');
+    const after = await fetch(A + '/api/leads?limit=1', { headers: { Authorization: 'Bearer ' + key } });
+    ok(after.status === 401, 'a revoked key stops working', after.status);
+    // audit log and outbox (SUPER_ADMIN)
+    await page.goto(A + '/console/#/account/audit');
+    await page.waitForSelector('#tab-audit table.data tbody tr');
+    await shot('14-audit');
+    await axe('14-audit');
+    const actions = await page.locator('#tab-audit tbody code').allTextContents();
+    ok(actions.includes('apikey.revoked') && actions.includes('auth.mfa_enabled'), 'the audit log lists what just happened', actions.slice(0, 8).join(' '));
+    await page.goto(A + '/console/#/account/outbox');
+    await page.waitForSelector('#tab-outbox h2');
+    await shot('15-outbox');
+    await axe('15-outbox');
+    ok(await page.locator('#tab-outbox .error').count() === 0, 'the outbox view loads');
+    // turn MFA off again with a fresh code (or a recovery code)
+    await page.goto(A + '/console/#/account/mfa');
+    await page.fill('input[name=password]', env.ADMIN_PASSWORD);
+    await page.fill('input[name=code]', codes[1]);
+    await page.click('button:text("Turn off")');
+    await page.waitForSelector('button:text("Set up two-factor")');
+    ok(true, 'MFA can be turned off from the console');
+  });
+  await step('forgot password error detail', async () => {
+    await page.click('#signout');
+    await page.goto(A + '/console/#/login?forgot=1');
+    await page.fill('input[name=email]', 'nobody@example.com');
+    await page.click('button:text("Send the link")');
+    const t = await (await page.waitForSelector('.msg p')).textContent();
+    ok(t.length > 0, 'forgot password answers (a 202 message, or the detail of a 503 without mail)', t);
+  });
+}
 
 ok(cspViolations.length === 0, 'no CSP violation in any view', cspViolations.join('\n'));
 ok(pageErrors.length === 0, 'no uncaught script error', pageErrors.join('\n'));
