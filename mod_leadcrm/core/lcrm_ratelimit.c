@@ -64,20 +64,33 @@ static void sip_init(sip_t *s, const unsigned char *k)
     s->len = 0;
 }
 
+static void sip_word(sip_t *s, apr_uint64_t m)
+{
+    s->v3 ^= m;
+    sip_round(s);
+    sip_round(s);
+    s->v0 ^= m;
+}
+
 static void sip_feed(sip_t *s, const void *data, apr_size_t n)
 {
     const unsigned char *p = data;
-    apr_size_t i;
+    apr_size_t i = 0;
 
-    for (i = 0; i < n; i++) {
+    for (; i < n && (s->len & 7); i++) {
         s->tail |= (apr_uint64_t)p[i] << (8 * (s->len & 7));
         if ((++s->len & 7) == 0) {
-            s->v3 ^= s->tail;
-            sip_round(s);
-            sip_round(s);
-            s->v0 ^= s->tail;
+            sip_word(s, s->tail);
             s->tail = 0;
         }
+    }
+    for (; i + 8 <= n; i += 8) {       /* whole words */
+        sip_word(s, le64(p + i));
+        s->len += 8;
+    }
+    for (; i < n; i++) {
+        s->tail |= (apr_uint64_t)p[i] << (8 * (s->len & 7));
+        s->len++;
     }
 }
 
@@ -283,21 +296,19 @@ lcrm_rl_status_e lcrm_rl_hit(lcrm_rl_table_t *t, apr_uint64_t key,
 
 /* ---- client grouping ---------------------------------------------------- */
 
-char *lcrm_rl_client(const char *ip, int v6prefix, char *out,
-                     apr_size_t outlen)
+const char *lcrm_rl_client(const char *ip, int v6prefix, char *out,
+                           apr_size_t outlen)
 {
     unsigned char a[16];
     int i;
 
     if (!strchr(ip, ':') || inet_pton(AF_INET6, ip, a) != 1) {
-        snprintf(out, outlen, "%s", ip);
-        return out;
+        return ip;
     }
     for (i = 0; i < 10 && a[i] == 0; i++) {
     }
     if (i == 10 && a[10] == 0xff && a[11] == 0xff) {
-        inet_ntop(AF_INET, a + 12, out, (socklen_t)outlen);
-        return out;
+        return inet_ntop(AF_INET, a + 12, out, (socklen_t)outlen) ? out : ip;
     }
     for (i = 0; i < 16; i++) {
         int keep = v6prefix - 8 * i;
@@ -309,8 +320,7 @@ char *lcrm_rl_client(const char *ip, int v6prefix, char *out,
         }
     }
     if (!inet_ntop(AF_INET6, a, out, (socklen_t)outlen)) {
-        snprintf(out, outlen, "%s", ip);
-        return out;
+        return ip;
     }
     if (v6prefix < 128) {
         apr_size_t n = strlen(out);

@@ -109,9 +109,9 @@ void lcrm_rl_decide(const lcrm_rl_spec_t *spec, apr_uint32_t previous,
  * The client part of a key: an IPv4 address as is, an IPv4-mapped IPv6
  * address (::ffff:a.b.c.d) as its IPv4 address, any other IPv6 address
  * reduced to its first v6prefix bits ("2001:db8:1:2::/64"); text that is
- * not an address is copied.  out holds at least 64 bytes; returns out.
+ * not an address as is.  Returns ip itself or out (at least 64 bytes).
  */
-char *lcrm_rl_client(const char *ip, int v6prefix, char *out,
-                     apr_size_t outlen);
+const char *lcrm_rl_client(const char *ip, int v6prefix, char *out,
+                           apr_size_t outlen);
 
 #endif

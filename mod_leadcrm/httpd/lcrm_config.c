@@ -590,6 +590,10 @@ static const char *set_rate_rule(cmd_parms *cmd, void *dcv, const char *cls,
 static const char *set_rate_slots(cmd_parms *cmd, void *dc, const char *v)
 {
     apr_int64_t n;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
     if (lcrm_parse_int(v, 1024, 1 << 24, &n) || (n & (n - 1))) {
         return "LeadCRMRateLimitSlots must be a power of two, 1024 .. 16777216";
     }
@@ -600,8 +604,11 @@ static const char *set_rate_slots(cmd_parms *cmd, void *dc, const char *v)
 static const char *set_rate_store(cmd_parms *cmd, void *dc, const char *kind,
                                   const char *servers)
 {
-    const char *err;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
+    if (err) {
+        return err;
+    }
     if (!strcmp(kind, "shm") && !servers) {
         cmd_sconf(cmd)->rl_store = NULL;
         return NULL;
@@ -620,6 +627,10 @@ static const char *set_rate_store(cmd_parms *cmd, void *dc, const char *kind,
 static const char *set_rate_v6prefix(cmd_parms *cmd, void *dc, const char *v)
 {
     apr_int64_t n;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
     if (lcrm_parse_int(v, 48, 128, &n)) {
         return "LeadCRMRateLimitIPv6Prefix must be a prefix length, 48 .. 128";
     }

@@ -104,6 +104,7 @@ check "rate limit new classes"  pass "" "$K" "LeadCRMRateLimit mail 5 1h" "LeadC
 check "rate limit account cap"    pass "" "$K" "LeadCRMRateLimit login-account-failures 50 15m"
 check "IPv6 prefix ok"           pass "" "$K" "LeadCRMRateLimitIPv6Prefix 56"
 check "IPv6 prefix too short"    fail "LeadCRMRateLimitIPv6Prefix must be a prefix length, 48 .. 128" "$K" "LeadCRMRateLimitIPv6Prefix 32"
+check "IPv6 prefix in a vhost"   fail "LeadCRMRateLimitIPv6Prefix cannot occur within" "$K" "<VirtualHost 127.0.0.1:1>" "LeadCRMRateLimitIPv6Prefix 56" "</VirtualHost>"
 check "IPv6 prefix junk"         fail "LeadCRMRateLimitIPv6Prefix" "$K" "LeadCRMRateLimitIPv6Prefix /64"
 mc9=$(printf '127.0.0.1:%d,' $(seq 11211 11219)); mc65=$(printf '127.0.0.1:%d,' $(seq 11211 11275))
 check "memcache 9 servers"       pass "" "$K" "LeadCRMRateLimitStore memcache ${mc9%,}"
