@@ -64,7 +64,16 @@ $$;
 -- through /auth/mfa/verify instead of getting a session.
 CREATE FUNCTION lcrm_oidc_mfa_required(p_user uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT false
+    SELECT coalesce((SELECT mfa_enabled FROM users WHERE id = p_user), false)
+$$;
+
+-- The audit context of a sign-in (the request runs without a caller).
+CREATE FUNCTION lcrm_oidc_actx(p_user uuid, p_client_ip text,
+                               p_request_id text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT lcrm_actx(jsonb_build_object('actor', p_user, 'ip', p_client_ip,
+                                        'requestId', p_request_id)::text,
+                     NULL)
 $$;
 
 -- Records a new link; returns its id (NULL when (issuer, subject) was
@@ -80,6 +89,19 @@ BEGIN
     VALUES (p_user, p_issuer, p_subject, p_email)
     ON CONFLICT (issuer, subject) DO NOTHING
     RETURNING id INTO v_id;
+    IF v_id IS NOT NULL THEN
+        -- audited and mailed to the account in the same transaction
+        PERFORM lcrm_oidc_actx(p_user, p_client_ip, p_request_id);
+        PERFORM audit_write('identity.linked', p_user, 'user', p_user,
+                            jsonb_build_object('identityId', v_id,
+                                               'issuer', p_issuer));
+        IF lcrm_mail_on() THEN
+            PERFORM lcrm_mail_enqueue('identity_linked',
+                                      (SELECT email FROM users
+                                        WHERE id = p_user),
+                                      p_user, jsonb_build_object(), false);
+        END IF;
+    END IF;
     RETURN v_id;
 END $$;
 
@@ -89,7 +111,13 @@ CREATE FUNCTION lcrm_oidc_record_unlink(p_user uuid, p_identity uuid,
 RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM user_identities WHERE id = p_identity AND user_id = p_user;
-    RETURN FOUND;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM lcrm_oidc_actx(p_user, p_client_ip, p_request_id);
+    PERFORM audit_write('identity.unlinked', p_user, 'user', p_user,
+                        jsonb_build_object('identityId', p_identity));
+    RETURN true;
 END $$;
 
 -- GET /auth/oidc/login after mod_auth_openidc authenticated the request.

@@ -26,6 +26,8 @@
 #include "lcrm_json.h"
 #include "lcrm_private.h"
 #include "lcrm_router.h"
+#include "lcrm_security.h"
+#include "lcrm_mail_conf.h"
 #include "lcrm_secret.h"
 #include "lcrm_validate.h"
 
@@ -199,26 +201,20 @@ static int land(request_rec *r, const char *landing, const char *fragment)
     return OK;
 }
 
-/*
- * MFA hook: the mfaToken for /auth/mfa/verify of user_id.  MFA (mfaToken
- * issuance) is not part of this branch: until it is wired here this
- * refuses, and lcrm_oidc_mfa_required() (sql/0030_oidc.sql) never asks.
- */
+/* A user with MFA: the mfaToken for /auth/mfa/verify (no session yet). */
 static apr_status_t oidc_issue_mfa_token(lcrm_ctx_t *ctx, const char *user_id,
                                          const char **mfa_token)
 {
     *mfa_token = NULL;
-    return APR_ENOTIMPL;
+    return lcrm_mfa_issue_challenge(ctx->r, user_id, "oidc", mfa_token)
+               ? APR_EGENERAL : APR_SUCCESS;
 }
 
-/*
- * Verified-email hook: non-zero when unverified accounts may not sign in
- * (LeadCRMRequireVerifiedEmail, part of the mail work, not on this
- * branch: wire its getter here).
- */
+/* Non-zero when unverified accounts may not sign in
+ * (LeadCRMRequireVerifiedEmail). */
 static int oidc_require_verified_email(const lcrm_ctx_t *ctx)
 {
-    return 0;
+    return lcrm_mail_require_verified(&ctx->sc->mail);
 }
 
 static int refuse(lcrm_ctx_t *ctx, const char *why)

@@ -4,21 +4,21 @@
 # The sign-in policy is chosen per request with X-Test-OIDC (see
 # t/conf/extra.conf.in: "link" and/or "provision").
 #
-# Not covered here (not on this branch): the MFA user's #mfaToken= answer
-# (MFA lives in another branch; lcrm_oidc_mfa_required() is still false),
-# #error=email_not_verified through HTTP (needs LeadCRMRequireVerifiedEmail;
-# the database branch is tested below), and the audit entries and the "a
-# sign-in method was added" mail.
+# Also: an MFA user's #mfaToken= answer completed at /auth/mfa/verify, and
+# the audit entries and the "a sign-in method was added" mail of a link.
+# #error=email_not_verified through HTTP needs LeadCRMRequireVerifiedEmail
+# (off in this server); its database branch is tested below.
 use strict;
 use warnings FATAL => 'all';
 use utf8;
 use Apache::Test qw(plan ok);
 use LeadCRM::Test;
 use LeadCRM::OIDC;
+use LeadCRM::TOTP;
 use HTTP::Request;
 use POSIX ();
 
-plan tests => 90;
+plan tests => 99;
 
 my $LANDING = 'https://app.example.com/signed-in';
 my $ISS = provider_url();
@@ -315,6 +315,40 @@ my @codes = map { (api(GET => '/auth/oidc/login', headers => \%rl))[0]->code } 1
 t join(',', @codes) eq '500,500,500,500,429', 'refresh class: the fifth request is 429 (' . join(',', @codes) . ')';
 ($res) = api(POST => '/auth/refresh', headers => { %rl, Cookie => 'leadcrm_refresh=x' });
 t problem_ok($res, 429, 'rate_limited'), 'and /auth/refresh shares the counter';
+
+
+# ---- an account with MFA: #mfaToken=, never a cookie; audit and mail -------
+{
+    my $mu = make_user();
+    verify_email($mu->{id});
+    my $msub = account(email => $mu->{email}, email_verified => 1);
+    my $mo = signin(sub => $msub, policy => 'link');
+    t landed($mo) && refresh_cookie($mo->{res}), 'a verified USER is linked by email (before MFA)';
+    t db("SELECT count(*) FROM audit_log WHERE action = 'identity.linked' AND subject_id = :'p1'", $mu->{id}) == 1,
+      'the link is audited (identity.linked)';
+    t db("SELECT count(*) FROM mail_outbox WHERE kind = 'identity_linked' AND ref_id = :'p1'", $mu->{id}) == 1,
+      'and mailed to the account ("a sign-in method was added")';
+    my ($r1, $s1) = api(POST => '/auth/mfa/totp/setup', token => $mu->{token},
+                        body => { password => $mu->{password} });
+    my ($r2, $e2) = api(POST => '/auth/mfa/totp/enable', token => $mu->{token},
+                        body => { code => totp_code($s1->{secret}, safe_step()) });
+    t $r2->code == 200 && @{ $e2->{recoveryCodes} // [] } == 10, 'MFA enabled for that account';
+    my $before = db("SELECT count(*) FROM sessions WHERE user_id = :'p1'", $mu->{id});
+    $mo = signin(sub => $msub);
+    my ($tok) = ($mo->{location} // '') =~ /^\Q$LANDING\E#mfaToken=([A-Za-z0-9_-]+)$/;
+    t $mo->{res} && $mo->{res}->code == 302 && defined $tok && !defined refresh_cookie($mo->{res}),
+      'an MFA user lands with #mfaToken= and no cookie';
+    t db("SELECT count(*) FROM sessions WHERE user_id = :'p1'", $mu->{id}) == $before,
+      'and no session was opened';
+    my ($r3, $j3) = api(POST => '/auth/mfa/verify', body => { mfaToken => $tok, code => '000000' });
+    t problem_ok($r3, 401, 'invalid_code'), 'a wrong code at /auth/mfa/verify is refused';
+    ($r3, $j3) = api(POST => '/auth/mfa/verify', body => { mfaToken => $tok, recoveryCode => $e2->{recoveryCodes}[0] });
+    t $r3->code == 200 && $j3->{accessToken} && cookie_of($r3), 'the mfaToken completes the sign-in at /auth/mfa/verify';
+    my $iid = db("SELECT id FROM user_identities WHERE user_id = :'p1'", $mu->{id});
+    my ($r4) = api(DELETE => "/auth/identities/$iid", token => $j3->{accessToken});
+    t $r4->code == 204 && db("SELECT count(*) FROM audit_log WHERE action = 'identity.unlinked' AND subject_id = :'p1'", $mu->{id}) == 1,
+      'unlinking is audited (identity.unlinked)';
+}
 
 # ---- response details --------------------------------------------------------
 $o = signin(sub => $sub_b);
