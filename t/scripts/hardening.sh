@@ -79,6 +79,8 @@ MaxRequestWorkers 24
 Define LEADCRM_DBD_PARAMS "$DBD"
 Define LEADCRM_KEY_FILE "$T/jwt.key"
 Include "$ROOT/conf/leadcrm.conf"
+# the site-wide example (ErrorLogFormat with the request id, limits)
+Include "$ROOT/conf/leadcrm-hardening.conf"
 DBDMax 24
 LeadCRMRateLimit general 0 1m
 LeadCRMRateLimit auth 0 1m
