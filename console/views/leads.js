@@ -48,7 +48,10 @@ export async function render(el, { ctx, stale }) {
     setRouteQuery(next);
   });
 
-  const query = { ...state, page };
+  // deep pages go by the server's keyset cursor (time independent of
+  // depth); with a cursor the filters and sort come from the cursor itself
+  const cursor = q.get('cursor') || '';
+  const query = cursor ? { cursor, limit: state.limit } : { ...state, page };
   const exportBtn = admin ? h('button', {
     type: 'button',
     onclick: async () => {
@@ -67,11 +70,24 @@ export async function render(el, { ctx, stale }) {
     const res = await api.get('/api/leads', query);
     if (stale()) return;
     const byId = Object.fromEntries(admins.map((u) => [u.id, u.name]));
-    clear(table, leadTable(res.data, byId),
-      pager(res.pagination, (p) => setRouteQuery({ ...state, page: p > 1 ? p : '' })));
+    clear(table, leadTable(res.data, byId), cursor || page >= CURSOR_FROM_PAGE
+      ? cursorPager(res.pagination, state)
+      : pager(res.pagination, (p) => setRouteQuery({ ...state, page: p > 1 ? p : '' })));
   } catch (err) {
     showError(err, table);
   }
+}
+
+// From this page on, "Next" follows pagination.nextCursor instead of a
+// page number (OFFSET grows with depth; a cursor does not).
+const CURSOR_FROM_PAGE = 50;
+
+function cursorPager(p, state) {
+  return h('nav.pager', { 'aria-label': 'Pages' },
+    h('button', { type: 'button', onclick: () => setRouteQuery({ ...state }) }, '⇤ First page'),
+    h('span.muted', 'Deep pages follow a cursor'),
+    h('button', { type: 'button', disabled: !p.nextCursor,
+      onclick: () => setRouteQuery({ ...state, cursor: p.nextCursor }) }, 'Next →'));
 }
 
 function leadTable(rows, adminNames) {

@@ -166,6 +166,14 @@ await step('leads table', async () => {
   await page.goto(A + '/console/#/leads?page=4000');
   await page.waitForSelector('table.data tbody tr');
   ok(await page.locator('table.data tbody tr').count() === 20, 'a deep page (4000) renders');
+  const firstOf4000 = await page.locator('table.data tbody tr td a').first().textContent();
+  await page.click('.pager button:text("Next →")');
+  await page.waitForFunction(() => location.hash.includes('cursor='));
+  await page.waitForFunction((prev) => {
+    const a = document.querySelector('table.data tbody tr td a');
+    return a && a.textContent !== prev;
+  }, firstOf4000);
+  ok(await page.locator('table.data tbody tr').count() === 20, 'past page 50, Next follows the keyset cursor (20 rows)');
 });
 
 // --- pipeline board: drag and drop, LOST asks for a reason -----------------

@@ -127,7 +127,7 @@ if ! (cd "$ROOT/t/console" && npm ci --no-audit --no-fund --silent) >"$T/npm.log
     sed 's/^/# /' "$T/npm.log" | tail -10; nok "npm ci in t/console"; echo "1..$n"; exit 1
 fi
 mkdir -p "$ROOT/t/console/out"
-BASE_A="http://127.0.0.1:$PA" BASE_B="http://127.0.0.1:$PB" \
+E2E_PART2=1 BASE_A="http://127.0.0.1:$PA" BASE_B="http://127.0.0.1:$PB" \
 ADMIN_EMAIL=console.admin@example.com ADMIN_PASSWORD="$AP" \
 USER_EMAIL=console.user@example.com USER_PASSWORD="$UP" \
 OUT="$ROOT/t/console/out" CHROMIUM=$(command -v chromium) \
