@@ -7,7 +7,7 @@ use LWP::UserAgent; use JSON::PP; use POSIX (); use Time::HiRes qw(time sleep);
 my ($url, $dir) = @ENV{qw(FO_URL FO_DIR)};
 my ($n, $fails) = (0, 0);
 sub ok { my ($c, $m) = @_; $n++; $fails++ unless $c;
-         print(($c ? "ok" : "not ok") . " $n - $m\n") }
+         print(($c ? "ok" : "not ok") . " $n - $m\n"); $c }
 sub req {
     my ($ua, $m, $p, $body, %h) = @_;
     my $r = HTTP::Request->new($m => "$url$p");
@@ -61,7 +61,7 @@ for my $w (1 .. 6) {
                 $id = $j->{user}{id} if $r->code == 201 && $j;
             } elsif ($kind eq 'refresh') {
                 next unless $chain;
-                ($r) = req($u, POST => '/auth/refresh', undef, Cookie => "leadcrm_refresh=$chain");
+                ($r, $j) = req($u, POST => '/auth/refresh', undef, Cookie => "leadcrm_refresh=$chain");
                 # like a browser: keep the cookie until a new one arrives (a
                 # rotation whose answer was lost is covered by the grace)
                 $chain = cookie($r) // $chain if $r->code == 200;
@@ -71,6 +71,9 @@ for my $w (1 .. 6) {
             my $pj = ($r->header('Content-Type') // '') =~ m{^application/problem\+json}
                      && $j && defined $j->{code} ? 1 : 0;
             printf $fh "%d %s %s %.3f %s %.3f %d\n", $w, $kind, code($r), time - $t0, $id, $t0, $pj;
+            if ($r->code == 503 && !$pj) {   # diagnostics for the report
+                printf $fh "# %s %s %s\n", $kind, $r->header('Content-Type') // '-', substr($r->content // '', 0, 200) =~ s/\s+/ /gr;
+            }
         }
         close $fh;
         if ($chain) { open my $c, '>', "$dir/chain.$w"; print $c $chain; close $c }
@@ -79,7 +82,7 @@ for my $w (1 .. 6) {
     push @kids, $pid;
 }
 
-sleep 4;
+sleep 3;
 my $t_kill = time;
 system($ENV{FO_KILL}) == 0 or die "cannot stop the primary";
 sleep 3;
@@ -97,17 +100,18 @@ while (time < $t_prom + 10) {
     sleep 0.1;
 }
 close $ph;
-sleep 5;
+sleep 4;
 open my $s, '>', "$dir/stop"; close $s;
 waitpid $_, 0 for @kids;
 
 my @lines;
-for my $f (glob "$dir/load.*") { open my $fh, '<', $f; push @lines, map { [split] } <$fh> }
+for my $f (glob "$dir/load.*") { open my $fh, '<', $f; push @lines, map { [split] } grep { !/^#/ } <$fh> }
 my %st; $st{$_->[2]}++ for @lines;
 print "# ", scalar(@lines), " requests; statuses: ", join(' ', map { "$_:$st{$_}" } sort keys %st), "\n";
 ok(!$st{500} && !$st{X}, 'no 500 and no request left unanswered (client timeouts or resets)');
 ok(!grep({ $_->[2] !~ /^(200|201|503)$/ } @lines), 'only 200, 201 and 503 answered');
-ok(!grep({ $_->[2] == 503 && !$_->[6] } grep { $_->[2] =~ /^\d+$/ } @lines), 'every 503 is a problem+json document');
+ok(!grep({ $_->[2] == 503 && !$_->[6] } grep { $_->[2] =~ /^\d+$/ } @lines), 'every 503 is a problem+json document')
+    or system("grep -h '^#' $dir/load.*");
 my @gap = grep { $_->[1] eq 'profile' && $_->[5] > $t_kill + 0.5 && $_->[5] + $_->[3] < $t_prom } @lines;
 ok(@gap && !grep({ $_->[2] ne '503' } @gap),
    'reads between the kill and the promotion answer 503 (' . scalar(@gap) . ' reads)');
@@ -116,8 +120,9 @@ ok(defined $t_ok, sprintf('writes succeed again within 10 s of the promotion (%s
    defined $t_ok ? sprintf('%.1f s', $t_ok - $t_prom) : 'never'));
 my @after = grep { defined $t_ok && $_->[5] > $t_ok + 1 } @lines;
 ok(@after && !grep({ $_->[2] !~ /^20[01]$/ } @after), 'after that every request succeeds (' . scalar(@after) . ')');
-($r) = req($ua, POST => '/auth/refresh', undef, Cookie => "leadcrm_refresh=$pre");
-ok($r->code == 200 && cookie($r), 'the refresh token rotated before the failover works after it');
+($r, $j) = req($ua, POST => '/auth/refresh', undef, Cookie => "leadcrm_refresh=$pre");
+ok($r->code == 200 && cookie($r), 'the refresh token rotated before the failover works after it')
+    or print "# got ", $r->code, " ", ($j->{code} // '-'), "\n";
 my ($chains, $good) = (0, 0);
 for my $f (glob "$dir/chain.*") {
     open my $c, '<', $f; my $v = <$c>; $chains++;

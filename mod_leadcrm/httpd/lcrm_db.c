@@ -47,6 +47,29 @@ lcrm_db_t *lcrm_db(request_rec *r)
     return db;
 }
 
+static apr_hash_t *prepared_set(ap_dbd_t *dbd);
+
+/*
+ * An idle pooled connection whose server went away (a restart, a killed
+ * primary) still looks fine to libpq until it reads.  Read what is pending
+ * (non-blocking; normally nothing) before any statement is sent: on EOF
+ * the connection is reset at once (libpq multi-host: to whichever node now
+ * accepts writes), so no statement is ever sent into a dead connection.
+ */
+static void revive(lcrm_db_t *db)
+{
+    ap_dbd_t *dbd = db->dbd;
+    PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+
+    if (conn && (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)) {
+        apr_hash_clear(prepared_set(dbd));
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, db->r, LCRM_LOGNO(01810)
+                      "idle database connection was closed by the server; "
+                      "reconnecting");
+        apr_dbd_check_conn(dbd->driver, db->r->pool, dbd->handle);
+    }
+}
+
 /* Acquires the request's connection once; NULL when PostgreSQL is down. */
 static ap_dbd_t *connection(lcrm_db_t *db)
 {
@@ -58,6 +81,9 @@ static ap_dbd_t *connection(lcrm_db_t *db)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, LCRM_LOGNO(00101)
                           "no database connection (is PostgreSQL up and "
                           "DBDParams right?)");
+        }
+        else {
+            revive(db);
         }
     }
     return db->dbd;

@@ -78,8 +78,10 @@ int lcrm_trace_post_read_request(request_rec *r)
         unsigned char b[16];
         ap_random_insecure_bytes(b, sizeof(b));
         lcrm_trace_hex_id(b, sizeof(b), t->trace_id);
-        t->sampled = lcrm_trace_sampled(
-            t->trace_id, lcrm_monitor_ratio(lcrm_monitor_conf()));
+        /* a new trace is flagged sampled only when it is recorded */
+        t->sampled = lcrm_monitor_enabled(LCRM_EXPORT_OTLP)
+                     && lcrm_trace_sampled(
+                         t->trace_id, lcrm_monitor_ratio(lcrm_monitor_conf()));
     }
     t->recorded = t->sampled && lcrm_monitor_enabled(LCRM_EXPORT_OTLP);
     new_span_id(t->root.id);

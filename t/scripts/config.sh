@@ -120,6 +120,22 @@ out=$("${LCRM_HTTPD:-/usr/sbin/apache2}" -t -f "$T/httpd.conf" 2>&1)
 if grep -q "LCRM00001.*readable by group or others" <<<"$out"; then
     ok "loose key permissions warn"; else nok "loose key permissions warn: $out"; fi
 
+# monitoring (issue 17): main server only, each value checked at parse time
+check "sentry dsn ok"            pass "" "$K" "LeadCRMSentryDSN https://abc123@o1.ingest.example.com/42"
+check "sentry dsn http loopback" pass "" "$K" "LeadCRMSentryDSN http://k@127.0.0.1:9/1"
+check "sentry dsn http remote"   fail "LeadCRMSentryDSN must use https" "$K" "LeadCRMSentryDSN http://k@sentry.example.com/1"
+check "sentry dsn secret key"    fail "LeadCRMSentryDSN must not carry a secret" "$K" "LeadCRMSentryDSN https://k:s@sentry.example.com/1"
+check "sentry dsn no project"    fail "LeadCRMSentryDSN needs a project" "$K" "LeadCRMSentryDSN https://k@sentry.example.com/"
+check "sentry dsn in vhost"      fail "LeadCRMSentryDSN cannot occur within" "$K" "<VirtualHost 127.0.0.1:1>" "LeadCRMSentryDSN https://k@h.example.com/1" "</VirtualHost>"
+check "sentry pii flag"          fail "LeadCRMSentrySendPII" "$K" "LeadCRMSentrySendPII yes"
+check "sentry environment"       fail "LeadCRMSentryEnvironment takes printable" "$K" "LeadCRMSentryEnvironment 'a\"b'"
+check "otlp endpoint ok"         pass "" "$K" "LeadCRMOTLPEndpoint http://collector:4318/v1/traces" "LeadCRMTraceSampleRatio 0.25"
+check "otlp endpoint no path"    fail "LeadCRMOTLPEndpoint needs a path" "$K" "LeadCRMOTLPEndpoint http://collector:4318"
+check "otlp endpoint scheme"     fail "LeadCRMOTLPEndpoint must use https" "$K" "LeadCRMOTLPEndpoint grpc://collector:4317/v1/traces"
+check "sample ratio range"       fail "LeadCRMTraceSampleRatio takes a number from 0 to 1" "$K" "LeadCRMTraceSampleRatio 1.5"
+check "sample ratio junk"        fail "LeadCRMTraceSampleRatio" "$K" "LeadCRMTraceSampleRatio half"
+check "queue size range"         fail "LeadCRMMonitorQueueSize takes a count" "$K" "LeadCRMMonitorQueueSize 0"
+
 # the shipped config parses with the dev defines
 { base; echo "LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so"
   echo "LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so"

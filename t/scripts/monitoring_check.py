@@ -141,8 +141,12 @@ ok(r.status == 201, "booking (%d)" % r.status)
 locker = subprocess.Popen(
     ["psql", "-X", "-q", "-c",
      "BEGIN; LOCK consultations IN ACCESS EXCLUSIVE MODE; "
-     "SELECT pg_sleep(7); COMMIT;"], stdout=subprocess.DEVNULL)
-time.sleep(1)
+     "SELECT pg_sleep(9); COMMIT;"], stdout=subprocess.DEVNULL)
+wait_for(lambda: subprocess.run(
+    ["psql", "-X", "-qAt", "-c", "SELECT count(*) FROM pg_locks WHERE "
+     "relation = 'consultations'::regclass AND granted AND "
+     "mode = 'AccessExclusiveLock'"], capture_output=True,
+    text=True).stdout.strip() == "1", 10)
 r5, j5 = req("GET", "/api/consultations?limit=5",
              headers={"Authorization": "Bearer " + token,
                       "Cookie": "leadcrm_refresh=" + refresh})
@@ -242,8 +246,22 @@ ok(metric('leadcrm_export_total{kind="otlp",result="sent"}') > 0
    "export counters in /metrics")
 
 # ---- phase 2: ratio 0 ---------------------------------------------------
-sh("write_conf 0 && %s -k graceful" % os.environ["MON_HTTPD"])
-time.sleep(2)
+def reconfigure(ratio, flag):
+    """graceful restart; returns once 3 answers in a row show the new
+    generation's sampling flag"""
+    sh("write_conf %s && %s -k graceful" % (ratio, os.environ["MON_HTTPD"]))
+    seen = 0
+    end = time.time() + 30
+    while seen < 3 and time.time() < end:
+        try:
+            seen = seen + 1 if trace_of(req("GET", "/health")[0])[2] == flag \
+                else 0
+        except OSError:
+            seen = 0
+        time.sleep(0.2)
+
+
+reconfigure(0, "0")
 unsampled = []
 for i in range(20):
     r, _ = req("GET", "/health")
@@ -262,8 +280,7 @@ ok(got and not any(s["traceId"] in unsampled for s in spans()),
 for name in ("sentry", "otlp"):
     with open(os.path.join(RECV, name + ".mode"), "w") as f:
         f.write("hang")
-sh("write_conf 1 && %s -k graceful" % os.environ["MON_HTTPD"])
-time.sleep(2)
+reconfigure(1, "1")
 
 
 def load(n, results):
