@@ -363,7 +363,7 @@ BEGIN
              WHERE s.enabled AND s.reminder_before > interval '0'
                AND x.status IN ('SCHEDULED', 'CONFIRMED')
                AND x.scheduled_at > now()
-               AND x.scheduled_at - s.reminder_before <= now()
+               AND x.scheduled_at <= now() + s.reminder_before
             ON CONFLICT DO NOTHING
             RETURNING consultation_id)
         SELECT x.* FROM consultations x JOIN due ON due.consultation_id = x.id

@@ -123,9 +123,9 @@ static int target_allows(lcrm_ctx_t *ctx, const char *email)
     if (!lcrm_limit(r, LCRM_RL_MAIL_TARGET, email, 1, 0)) {
         return 1;
     }
+    lcrm_limit(r, LCRM_RL_MAIL, NULL, 0, 1);
     apr_table_unset(r->err_headers_out, "Retry-After");
     apr_table_unset(r->headers_out, "Retry-After");
-    lcrm_limit(r, LCRM_RL_MAIL, NULL, 0, 1);
     return 0;
 }
 
