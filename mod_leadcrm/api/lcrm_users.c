@@ -159,26 +159,32 @@ static const char *like_pattern(apr_pool_t *pool, const char *s)
     return out;
 }
 
+/* Outcomes of the database functions other than 'ok' -> problem. */
+static const struct {
+    const char *outcome;
+    const char *code;
+    const char *detail;
+} outcome_problems[] = {
+    {"not_found", "not_found", "no such user"},
+    {"email_taken", "email_taken", "that email is already registered"},
+    {"last_super_admin", "forbidden", "the last active SUPER_ADMIN cannot"
+                                      " be demoted, deactivated or deleted"},
+    {"forbidden", "forbidden", "not allowed for this user"},
+};
+
 /* Maps a database outcome other than 'ok' to its answer; returns OK. */
 static int outcome_problem(lcrm_ctx_t *ctx, const char *outcome)
 {
-    request_rec *r = ctx->r;
+    apr_size_t i;
 
-    if (!strcmp(outcome, "not_found")) {
-        return lcrm_problem(r, "not_found", "no such user");
+    for (i = 0; i < sizeof(outcome_problems) / sizeof(outcome_problems[0]);
+         i++) {
+        if (!strcmp(outcome, outcome_problems[i].outcome)) {
+            return lcrm_problem(ctx->r, outcome_problems[i].code,
+                                outcome_problems[i].detail);
+        }
     }
-    if (!strcmp(outcome, "email_taken")) {
-        return lcrm_problem(r, "email_taken",
-                            "that email is already registered");
-    }
-    if (!strcmp(outcome, "last_super_admin")) {
-        return lcrm_problem(r, "forbidden", "the last active SUPER_ADMIN"
-                            " cannot be demoted, deactivated or deleted");
-    }
-    if (!strcmp(outcome, "forbidden")) {
-        return lcrm_problem(r, "forbidden", "not allowed for this user");
-    }
-    return lcrm_problem(r, "internal_error", NULL);
+    return lcrm_problem(ctx->r, "internal_error", NULL);
 }
 
 /* ---- list ---------------------------------------------------------------- */
