@@ -91,6 +91,7 @@ int main(void)
     lcrm_test_register_parse();
     lcrm_test_register_query();
     lcrm_test_register_ratelimit();
+    lcrm_test_register_schema();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     ran_ok = CU_basic_run_tests() == CUE_SUCCESS;

@@ -47,5 +47,6 @@ void lcrm_test_register_token(void);
 void lcrm_test_register_parse(void);
 void lcrm_test_register_query(void);
 void lcrm_test_register_ratelimit(void);
+void lcrm_test_register_schema(void);
 
 #endif
