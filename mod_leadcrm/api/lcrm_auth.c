@@ -21,6 +21,7 @@
 #include "lcrm_private.h"
 #include "lcrm_role.h"
 #include "lcrm_router.h"
+#include "lcrm_schema.h"
 #include "lcrm_secret.h"
 #include "lcrm_trace.h"
 #include "lcrm_security.h"
@@ -78,31 +79,7 @@ static const char *const sql_profile_update =
     " WHERE id = CAST(lcrm_actx(%s, %s) AS uuid) AND deleted_at IS NULL"
     " RETURNING lcrm_user_json(users)";
 
-/* ---- field tables ---------------------------------------------------------- */
-
-static const lcrm_field_t register_fields[] = {
-    {"email", LCRM_FK_EMAIL, LCRM_F_REQUIRED, 3, 254, NULL},
-    {"password", LCRM_FK_PASSWORD, LCRM_F_REQUIRED, 8, 72, NULL},
-    {"name", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 100, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-};
-#define NREGISTER ((int)(sizeof(register_fields) / sizeof(register_fields[0])))
-
-static const lcrm_field_t login_fields[] = {
-    {"email", LCRM_FK_SECRET, LCRM_F_REQUIRED, 0, 1024, NULL},
-    {"password", LCRM_FK_SECRET, LCRM_F_REQUIRED, 0, 1024, NULL},
-};
-
-static const lcrm_field_t profile_fields[] = {
-    {"name", LCRM_FK_TEXT, 0, 1, 100, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"bio", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 2000, NULL},
-};
-#define NPROFILE ((int)(sizeof(profile_fields) / sizeof(profile_fields[0])))
+/* field tables: core lcrm_schema */
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -218,7 +195,7 @@ static int auth_register(lcrm_ctx_t *ctx)
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
-    if (lcrm_fields_extract(r->pool, ctx->body, register_fields, NREGISTER,
+    if (lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_register, LCRM_SCHEMA_NREGISTER,
                             &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
@@ -344,7 +321,7 @@ static int auth_login(lcrm_ctx_t *ctx)
     lcrm_db_rc_e rc;
     int ok;
 
-    if (lcrm_fields_extract(r->pool, ctx->body, login_fields, 2, &f)) {
+    if (lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_login, 2, &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
     email = lcrm_normalize_email(r->pool, f.values[0], strlen(f.values[0]));
@@ -506,20 +483,20 @@ static int profile_put(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *args[2 * NPROFILE + 2];
+    const char *args[2 * LCRM_SCHEMA_NPROFILE + 2];
     int i;
 
-    if (lcrm_fields_extract(r->pool, ctx->body, profile_fields, NPROFILE,
+    if (lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_profile, LCRM_SCHEMA_NPROFILE,
                             &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
-    for (i = 0; i < NPROFILE; i++) {
+    for (i = 0; i < LCRM_SCHEMA_NPROFILE; i++) {
         args[2 * i] = (f.present >> i) & 1 ? "true" : "false";
         args[2 * i + 1] = f.values[i];
     }
-    args[2 * NPROFILE] = lcrm_ctx_audit(ctx);
-    args[2 * NPROFILE + 1] = ctx->caller->user_id;
-    return lcrm_ctx_json_query(ctx, sql_profile_update, 2 * NPROFILE + 2,
+    args[2 * LCRM_SCHEMA_NPROFILE] = lcrm_ctx_audit(ctx);
+    args[2 * LCRM_SCHEMA_NPROFILE + 1] = ctx->caller->user_id;
+    return lcrm_ctx_json_query(ctx, sql_profile_update, 2 * LCRM_SCHEMA_NPROFILE + 2,
                                args, "invalid_token", "user no longer exists");
 }
 

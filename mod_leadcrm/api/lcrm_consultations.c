@@ -24,6 +24,7 @@
 #include "lcrm_query.h"
 #include "lcrm_role.h"
 #include "lcrm_router.h"
+#include "lcrm_schema.h"
 #include "lcrm_metrics.h"
 #include "lcrm_validate.h"
 
@@ -58,43 +59,6 @@ static const char *const sql_availability =
     "SELECT lcrm_consultation_availability(CAST(%s AS date),"
     " CAST(%s AS integer), CAST(%s AS uuid), " RULES_SQL ")";
 
-/* ---- field tables ------------------------------------------------------- */
-
-static const char *const meeting_types[] = {"VIDEO", "PHONE", "IN_PERSON",
-                                            NULL};
-static const char *const statuses[] = {"SCHEDULED", "CONFIRMED", "COMPLETED",
-                                       "CANCELLED", "NO_SHOW", NULL};
-
-static const lcrm_field_t book_fields[] = {
-    {"name", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 100, NULL},
-    {"email", LCRM_FK_EMAIL, LCRM_F_REQUIRED, 3, 254, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"topic", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 200, NULL},
-    {"notes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 10000, NULL},
-    {"scheduledAt", LCRM_FK_TIMESTAMP, LCRM_F_REQUIRED, 0, 64, NULL},
-    {"durationMinutes", LCRM_FK_INT, 0, 15, 240, NULL},
-    {"timezone", LCRM_FK_TEXT, 0, 1, 64, NULL},
-    {"meetingType", LCRM_FK_ENUM, 0, 0, 32, meeting_types},
-    {"consultantId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
-    {"leadId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
-};
-#define NBOOK ((int)(sizeof(book_fields) / sizeof(book_fields[0])))
-
-static const lcrm_field_t update_fields[] = {
-    {"scheduledAt", LCRM_FK_TIMESTAMP, 0, 0, 64, NULL},
-    {"durationMinutes", LCRM_FK_INT, 0, 15, 240, NULL},
-    {"timezone", LCRM_FK_TEXT, 0, 1, 64, NULL},
-    {"meetingType", LCRM_FK_ENUM, 0, 0, 32, meeting_types},
-    {"meetingLink", LCRM_FK_HTTPS_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
-    {"notes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 10000, NULL},
-    {"status", LCRM_FK_ENUM, 0, 0, 32, statuses},
-    {"followUpRequired", LCRM_FK_BOOL, 0, 0, 0, NULL},
-    {"followUpAt", LCRM_FK_TIMESTAMP, LCRM_F_NULLABLE, 0, 64, NULL},
-    {"followUpNotes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL},
-    {"cancellationReason", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 500, NULL},
-    {"consultantId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
-};
-#define NUPDATE ((int)(sizeof(update_fields) / sizeof(update_fields[0])))
 
 /* What a USER may send: a reschedule or a cancellation. */
 static const char *const user_update_names[] = {
@@ -303,10 +267,10 @@ static int consultation_book(lcrm_ctx_t *ctx)
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
-    if (lcrm_fields_extract(r->pool, ctx->body, book_fields, NBOOK, &f)) {
+    if (lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_book, LCRM_SCHEMA_NBOOK, &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
-    args[0] = fields_json(r->pool, book_fields, NBOOK, &f);
+    args[0] = fields_json(r->pool, lcrm_schema_book, LCRM_SCHEMA_NBOOK, &f);
     args[1] = caller_id(ctx);
     args[2] = is_admin(ctx) ? "true" : "false";
     rules_args(ctx, args + 3);
@@ -471,16 +435,16 @@ static int user_change_ok(const lcrm_fields_t *f)
 
     for (name = user_update_names; *name; name++) {
         allowed |= (apr_uint64_t)1
-                   << lcrm_fields_index(update_fields, NUPDATE, *name);
+                   << lcrm_fields_index(lcrm_schema_consultation_update, LCRM_SCHEMA_NCONSULTATION_UPDATE, *name);
     }
     if (f->present & ~allowed) {
         return 0;
     }
-    status = lcrm_fields_get(f, update_fields, NUPDATE, "status");
-    if (lcrm_fields_has(f, update_fields, NUPDATE, "status")) {
+    status = lcrm_fields_get(f, lcrm_schema_consultation_update, LCRM_SCHEMA_NCONSULTATION_UPDATE, "status");
+    if (lcrm_fields_has(f, lcrm_schema_consultation_update, LCRM_SCHEMA_NCONSULTATION_UPDATE, "status")) {
         return status && !strcmp(status, "CANCELLED");
     }
-    return !lcrm_fields_has(f, update_fields, NUPDATE, "cancellationReason");
+    return !lcrm_fields_has(f, lcrm_schema_consultation_update, LCRM_SCHEMA_NCONSULTATION_UPDATE, "cancellationReason");
 }
 
 static int consultation_update(lcrm_ctx_t *ctx)
@@ -494,11 +458,11 @@ static int consultation_update(lcrm_ctx_t *ctx)
     if (!(args[0] = lcrm_ctx_uuid_param(ctx, 0))) {
         return lcrm_problem(r, "not_found", "no such consultation");
     }
-    if (lcrm_fields_extract(r->pool, ctx->body, update_fields, NUPDATE,
+    if (lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_consultation_update, LCRM_SCHEMA_NCONSULTATION_UPDATE,
                             &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
-    args[1] = fields_json(r->pool, update_fields, NUPDATE, &f);
+    args[1] = fields_json(r->pool, lcrm_schema_consultation_update, LCRM_SCHEMA_NCONSULTATION_UPDATE, &f);
     args[2] = ctx->caller->user_id;
     args[3] = is_admin(ctx) ? "true" : "false";
     args[4] = user_change_ok(&f) ? "true" : "false";

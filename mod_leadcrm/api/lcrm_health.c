@@ -21,7 +21,12 @@ static int health_get(lcrm_ctx_t *ctx)
     lcrm_db_rc_e rc = lcrm_db_value(lcrm_db(r), "SELECT 1", 0, NULL, &one);
     double ms = (double)(apr_time_now() - t0) / 1000.0;
     int up = rc == LCRM_DB_OK;
-    json_object *o = lcrm_json_own(r->pool, json_object_new_object());
+    /* down: the problem object (lcrm_http) with the health members; its
+     * "status":"down" (API.md) overrides the numeric problem status,
+     * which RFC 9457 lets clients ignore when it is not a number */
+    json_object *o = up ? lcrm_json_own(r->pool, json_object_new_object())
+                        : lcrm_problem_object(r, "service_unavailable",
+                                              "database unreachable");
     json_object *checks = json_object_new_object();
     json_object *db = json_object_new_object();
 
@@ -40,22 +45,6 @@ static int health_get(lcrm_ctx_t *ctx)
     json_object_object_add(o, "uptimeSeconds", json_object_new_int64(
                                apr_time_sec(apr_time_now() - ctx->sc->started)));
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-    if (!up) {
-        /* problem+json members beside the health document's own; its
-         * "status":"down" (API.md) overrides the numeric problem status,
-         * which RFC 9457 lets clients ignore when it is not a number */
-        json_object_object_add(o, "type", json_object_new_string("about:blank"));
-        json_object_object_add(o, "title",
-                               json_object_new_string("Service Unavailable"));
-        json_object_object_add(o, "detail",
-                               json_object_new_string("database unreachable"));
-        json_object_object_add(o, "code",
-                               json_object_new_string("service_unavailable"));
-        if (lcrm_problem_instance(r)) {
-            json_object_object_add(o, "instance", json_object_new_string(
-                lcrm_problem_instance(r)));
-        }
-    }
     return lcrm_respond_obj(r, up ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE, o);
 }
 

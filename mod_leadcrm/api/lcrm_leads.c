@@ -35,6 +35,7 @@
 #include "lcrm_query.h"
 #include "lcrm_role.h"
 #include "lcrm_router.h"
+#include "lcrm_schema.h"
 #include "lcrm_metrics.h"
 #include "lcrm_validate.h"
 
@@ -174,50 +175,7 @@ static const char *const sql_export_begin =
 static const char *const sql_export_day =
     "SELECT to_char(now() AT TIME ZONE CAST(%s AS text), 'YYYYMMDD')";
 
-/* ---- enums and field tables ---------------------------------------------- */
-
-static const char *const lead_statuses[] = {
-    "NEW", "CONTACTED", "QUALIFIED", "PROPOSAL", "CONVERTED", "LOST", NULL
-};
-static const char *const lead_sources[] = {
-    "WEBSITE", "REFERRAL", "SOCIAL", "EMAIL", "ADS", "EVENT", "OTHER", NULL
-};
-
-/* The capture fields, shared by create and update; REQ flags name and email. */
-#define LEAD_CAPTURE_FIELDS(REQ) \
-    {"name", LCRM_FK_TEXT, (REQ), 1, 100, NULL}, \
-    {"email", LCRM_FK_EMAIL, (REQ), 3, 254, NULL}, \
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL}, \
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL}, \
-    {"message", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL}, \
-    {"source", LCRM_FK_ENUM, 0, 0, 0, lead_sources}, \
-    {"utmSource", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
-    {"utmMedium", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
-    {"utmCampaign", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
-    {"utmTerm", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
-    {"utmContent", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL}, \
-    {"referrer", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL}, \
-    {"landingPage", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL}
-
-/* POST /api/leads, in sql_create's column order (user_id comes last). */
-static const lcrm_field_t create_fields[] = {
-    LEAD_CAPTURE_FIELDS(LCRM_F_REQUIRED)
-};
-#define NCREATE ((int)(sizeof(create_fields) / sizeof(create_fields[0])))
-
-/* PUT|PATCH /api/leads/:id: every lead field but id, userId, timestamps. */
-static const lcrm_field_t update_fields[] = {
-    LEAD_CAPTURE_FIELDS(0),
-    {"status", LCRM_FK_ENUM, 0, 0, 0, lead_statuses},
-    {"score", LCRM_FK_INT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"estimatedValue", LCRM_FK_MONEY, LCRM_F_NULLABLE, 0,
-     APR_INT64_C(1000000000000), NULL},
-    {"assignedToId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
-    {"lostReason", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 500, NULL},
-    {"notes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 10000, NULL},
-};
-#define NUPDATE ((int)(sizeof(update_fields) / sizeof(update_fields[0])))
+/* enums and field tables: core lcrm_schema */
 
 /* ---- query parameters ---------------------------------------------------- */
 
@@ -236,14 +194,14 @@ static const char *q_status(apr_pool_t *pool, const char *v, const char **out)
 {
     (void)pool;
     *out = v;
-    return lcrm_list_enum(lead_statuses, v);
+    return lcrm_list_enum(lcrm_schema_lead_statuses, v);
 }
 
 static const char *q_source(apr_pool_t *pool, const char *v, const char **out)
 {
     (void)pool;
     *out = v;
-    return lcrm_list_enum(lead_sources, v);
+    return lcrm_list_enum(lcrm_schema_lead_sources, v);
 }
 
 static const lcrm_list_filter_t list_filters[] = {
@@ -386,19 +344,19 @@ static int lead_create(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *args[NCREATE + 1];
+    const char *args[LCRM_SCHEMA_NLEAD_CREATE + 1];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
     int i;
 
-    if (lcrm_fields_extract(r->pool, ctx->body, create_fields, NCREATE, &f)) {
+    if (lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_lead_create, LCRM_SCHEMA_NLEAD_CREATE, &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
-    for (i = 0; i < NCREATE; i++) {
+    for (i = 0; i < LCRM_SCHEMA_NLEAD_CREATE; i++) {
         args[i] = f.values[i];
     }
-    args[NCREATE] = ctx->caller->authenticated ? ctx->caller->user_id : NULL;
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_create, NCREATE + 1, args, &row))) {
+    args[LCRM_SCHEMA_NLEAD_CREATE] = ctx->caller->authenticated ? ctx->caller->user_id : NULL;
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_create, LCRM_SCHEMA_NLEAD_CREATE + 1, args, &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     apr_table_setn(r->err_headers_out, "Location",
@@ -723,9 +681,9 @@ static const char *update_doc(apr_pool_t *pool, const lcrm_fields_t *f)
     json_object *o = lcrm_json_own(pool, json_object_new_object());
     int i;
 
-    for (i = 0; i < NUPDATE; i++) {
+    for (i = 0; i < LCRM_SCHEMA_NLEAD_UPDATE; i++) {
         if ((f->present >> i) & 1) {
-            json_object_object_add(o, update_fields[i].name, f->values[i]
+            json_object_object_add(o, lcrm_schema_lead_update[i].name, f->values[i]
                                    ? json_object_new_string(f->values[i])
                                    : NULL);
         }
@@ -760,7 +718,7 @@ static int lead_update(lcrm_ctx_t *ctx)
     if (!(args[0] = lcrm_ctx_uuid_param(ctx, 0))) {
         return lcrm_problem(r, "not_found", "no such lead");
     }
-    if (lcrm_fields_extract(r->pool, ctx->body, update_fields, NUPDATE, &f)) {
+    if (lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_lead_update, LCRM_SCHEMA_NLEAD_UPDATE, &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
     args[1] = update_doc(r->pool, &f);

@@ -22,6 +22,7 @@
 #include "lcrm_query.h"
 #include "lcrm_role.h"
 #include "lcrm_router.h"
+#include "lcrm_schema.h"
 #include "lcrm_limit.h"
 #include "lcrm_trace.h"
 #include "lcrm_list.h"
@@ -108,48 +109,34 @@ static const lcrm_list_def_t users_list_def = {
     (int)(sizeof(users_sorts) / sizeof(users_sorts[0])), NULL, NULL, NULL, 1
 };
 
-/* The order of these fields is the argument order of lcrm_user_update. */
-static const lcrm_field_t update_fields[] = {
-    {"name", LCRM_FK_TEXT, 0, 1, 100, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"bio", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 2000, NULL},
-    {"role", LCRM_FK_ENUM, 0, 0, 32, lcrm_role_names},
-    {"isActive", LCRM_FK_BOOL, 0, 0, 0, NULL},
-    {"email", LCRM_FK_EMAIL, 0, 3, 254, NULL},
-};
-#define NUPDATE ((int)(sizeof(update_fields) / sizeof(update_fields[0])))
-
-static const lcrm_field_t password_fields[] = {
-    /* any string: a wrong one is 403 invalid_current_password, not 400 */
-    {"currentPassword", LCRM_FK_SECRET, 0, 0, 1024, NULL},
-    {"newPassword", LCRM_FK_PASSWORD, LCRM_F_REQUIRED, 8, 72, NULL},
-};
-#define NPASSWORD ((int)(sizeof(password_fields) / sizeof(password_fields[0])))
-
 /* ---- helpers ------------------------------------------------------------- */
+
+/* Outcomes of the database functions other than 'ok' -> problem. */
+static const struct {
+    const char *outcome;
+    const char *code;
+    const char *detail;
+} outcome_problems[] = {
+    {"not_found", "not_found", "no such user"},
+    {"email_taken", "email_taken", "that email is already registered"},
+    {"last_super_admin", "forbidden", "the last active SUPER_ADMIN cannot"
+                                      " be demoted, deactivated or deleted"},
+    {"forbidden", "forbidden", "not allowed for this user"},
+};
 
 /* Maps a database outcome other than 'ok' to its answer; returns OK. */
 static int outcome_problem(lcrm_ctx_t *ctx, const char *outcome)
 {
-    request_rec *r = ctx->r;
+    apr_size_t i;
 
-    if (!strcmp(outcome, "not_found")) {
-        return lcrm_problem(r, "not_found", "no such user");
+    for (i = 0; i < sizeof(outcome_problems) / sizeof(outcome_problems[0]);
+         i++) {
+        if (!strcmp(outcome, outcome_problems[i].outcome)) {
+            return lcrm_problem(ctx->r, outcome_problems[i].code,
+                                outcome_problems[i].detail);
+        }
     }
-    if (!strcmp(outcome, "email_taken")) {
-        return lcrm_problem(r, "email_taken",
-                            "that email is already registered");
-    }
-    if (!strcmp(outcome, "last_super_admin")) {
-        return lcrm_problem(r, "forbidden", "the last active SUPER_ADMIN"
-                            " cannot be demoted, deactivated or deleted");
-    }
-    if (!strcmp(outcome, "forbidden")) {
-        return lcrm_problem(r, "forbidden", "not allowed for this user");
-    }
-    return lcrm_problem(r, "internal_error", NULL);
+    return lcrm_problem(ctx->r, "internal_error", NULL);
 }
 
 /* ---- list ---------------------------------------------------------------- */
@@ -181,19 +168,19 @@ static int users_get(lcrm_ctx_t *ctx)
 static void log_update(lcrm_ctx_t *ctx, const lcrm_fields_t *f,
                        const char *id)
 {
-    const char *role = lcrm_fields_get(f, update_fields, NUPDATE, "role");
-    const char *active = lcrm_fields_get(f, update_fields, NUPDATE,
+    const char *role = lcrm_fields_get(f, lcrm_schema_user_update, LCRM_SCHEMA_NUSER_UPDATE, "role");
+    const char *active = lcrm_fields_get(f, lcrm_schema_user_update, LCRM_SCHEMA_NUSER_UPDATE,
                                          "isActive");
 
     if (role || active
-        || lcrm_fields_has(f, update_fields, NUPDATE, "email")) {
+        || lcrm_fields_has(f, lcrm_schema_user_update, LCRM_SCHEMA_NUSER_UPDATE, "email")) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, ctx->r, LCRM_LOGNO(00602)
                       "user %s updated by %s from %s: role %s,"
                       " isActive %s, email %s", id,
                       ctx->caller->user_id,
                       lcrm_client_ip(ctx->r), role ? role : "unchanged",
                       active ? active : "unchanged",
-                      lcrm_fields_has(f, update_fields, NUPDATE, "email")
+                      lcrm_fields_has(f, lcrm_schema_user_update, LCRM_SCHEMA_NUSER_UPDATE, "email")
                           ? "changed" : "unchanged");
     }
 }
@@ -202,7 +189,7 @@ static int users_update(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *id, *args[2 + 2 * NUPDATE];
+    const char *id, *args[2 + 2 * LCRM_SCHEMA_NUSER_UPDATE];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
     int i;
@@ -210,18 +197,18 @@ static int users_update(lcrm_ctx_t *ctx)
     if (!(id = lcrm_ctx_uuid_param(ctx, 0))) {
         return lcrm_problem(r, "not_found", "no such user");
     }
-    if (lcrm_fields_extract(r->pool, ctx->body, update_fields, NUPDATE,
+    if (lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_user_update, LCRM_SCHEMA_NUSER_UPDATE,
                             &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
     args[0] = ctx->caller->user_id;
     args[1] = id;
-    for (i = 0; i < NUPDATE; i++) {
+    for (i = 0; i < LCRM_SCHEMA_NUSER_UPDATE; i++) {
         args[2 + 2 * i] = (f.present >> i) & 1 ? "true" : "false";
         args[3 + 2 * i] = f.values[i];
     }
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 3 + 2 * NUPDATE,
-                          lcrm_ctx_audit_args(ctx, args, 2 + 2 * NUPDATE),
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_update, 3 + 2 * LCRM_SCHEMA_NUSER_UPDATE,
+                          lcrm_ctx_audit_args(ctx, args, 2 + 2 * LCRM_SCHEMA_NUSER_UPDATE),
                           &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
@@ -350,10 +337,10 @@ static int users_change_password(lcrm_ctx_t *ctx)
     if (!id) {
         return lcrm_problem(r, "not_found", "no such user");
     }
-    lcrm_fields_extract(r->pool, ctx->body, password_fields, NPASSWORD, &f);
-    current = lcrm_fields_get(&f, password_fields, NPASSWORD,
+    lcrm_fields_extract(r->pool, ctx->body, lcrm_schema_password, LCRM_SCHEMA_NPASSWORD, &f);
+    current = lcrm_fields_get(&f, lcrm_schema_password, LCRM_SCHEMA_NPASSWORD,
                               "currentPassword");
-    if (self && !lcrm_fields_has(&f, password_fields, NPASSWORD,
+    if (self && !lcrm_fields_has(&f, lcrm_schema_password, LCRM_SCHEMA_NPASSWORD,
                                  "currentPassword")) {
         lcrm_fields_error(f.errors, "currentPassword", "is required");
     }
@@ -364,7 +351,7 @@ static int users_change_password(lcrm_ctx_t *ctx)
         return OK;
     }
     return password_store(ctx, id, self, lcrm_fields_get(
-                              &f, password_fields, NPASSWORD, "newPassword"));
+                              &f, lcrm_schema_password, LCRM_SCHEMA_NPASSWORD, "newPassword"));
 }
 
 /* ---- routes -------------------------------------------------------------- */

@@ -172,8 +172,17 @@ static const char *failure_text(apr_pool_t *p, PGconn *conn, PGresult *res)
 static int ready(lcrm_db_t *db, PGconn *conn)
 {
     ap_dbd_t *dbd = db->dbd;
+    int i;
 
-    if (PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK) {
+    /* a terminated backend leaves its FATAL message and then end of
+     * file: the first read returns the message, a later one sees the
+     * end (an idle connection has nothing to read: each is one recv) */
+    for (i = 0; i < 3 && PQstatus(conn) == CONNECTION_OK; i++) {
+        if (!PQconsumeInput(conn)) {
+            break;
+        }
+    }
+    if (PQstatus(conn) == CONNECTION_OK) {
         return 1;
     }
     apr_hash_clear(prepared_set(dbd));

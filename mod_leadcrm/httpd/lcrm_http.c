@@ -112,6 +112,16 @@ static json_object *problem_object(request_rec *r, const lcrm_problem_t *p,
     return o;
 }
 
+json_object *lcrm_problem_object(request_rec *r, const char *code,
+                                 const char *detail)
+{
+    const lcrm_problem_t *p = lcrm_problem_find(code);
+    if (!p) {
+        p = lcrm_problem_find("internal_error");
+    }
+    return problem_object(r, p, detail, NULL);
+}
+
 const char *lcrm_problem_json(request_rec *r, const char *code)
 {
     const lcrm_problem_t *p = lcrm_problem_find(code);

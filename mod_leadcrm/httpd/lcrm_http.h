@@ -42,6 +42,14 @@ int lcrm_problem_logged(request_rec *r, const char *code, const char *detail);
 int lcrm_problem_status(request_rec *r, const char *code, int status,
                         const char *detail);
 
+/*
+ * The problem object for code (type, title, status, detail, code,
+ * instance), owned by the request pool, for documents that carry a
+ * problem beside members of their own (health).
+ */
+json_object *lcrm_problem_object(request_rec *r, const char *code,
+                                 const char *detail);
+
 /* Same, with a list of field errors. */
 int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
                         apr_array_header_t *errors);

@@ -1,9 +1,9 @@
 /*
  * fuzz_json: the request-body path.  Each input is a raw body: it goes
  * through lcrm_json_parse_object and, when that accepts it, through
- * lcrm_fields_extract with every field table of the API (copies of the
- * tables in mod_leadcrm/api/ plus the consultation tables API.md
- * describes), which together use every field kind.
+ * lcrm_fields_extract with every field table of the API (core
+ * lcrm_schema, the tables the handlers use: no copies), which together
+ * use every field kind, plus a table of edge bounds.
  *
  * Invariants checked beyond "no crash": an accepted body re-serialises to
  * text that is accepted again and serialises identically; an accepted
@@ -15,125 +15,13 @@
 #include "lcrm_fields.h"
 #include "lcrm_json.h"
 #include "lcrm_role.h"
+#include "lcrm_schema.h"
 #include "lcrm_validate.h"
 
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <string.h>
 
-static const char *const lead_statuses[] = {
-    "NEW", "CONTACTED", "QUALIFIED", "PROPOSAL", "CONVERTED", "LOST", NULL
-};
-static const char *const lead_sources[] = {
-    "WEBSITE", "REFERRAL", "SOCIAL", "EMAIL", "ADS", "EVENT", "OTHER", NULL
-};
-static const char *const consultation_statuses[] = {
-    "SCHEDULED", "CONFIRMED", "COMPLETED", "CANCELLED", "NO_SHOW", NULL
-};
-static const char *const meeting_types[] = {
-    "VIDEO", "PHONE", "IN_PERSON", NULL
-};
-
-static const lcrm_field_t register_fields[] = {
-    {"email", LCRM_FK_EMAIL, LCRM_F_REQUIRED, 3, 254, NULL},
-    {"password", LCRM_FK_PASSWORD, LCRM_F_REQUIRED, 8, 72, NULL},
-    {"name", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 100, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-};
-
-static const lcrm_field_t login_fields[] = {
-    {"email", LCRM_FK_SECRET, LCRM_F_REQUIRED, 0, 1024, NULL},
-    {"password", LCRM_FK_SECRET, LCRM_F_REQUIRED, 0, 1024, NULL},
-};
-
-static const lcrm_field_t user_update_fields[] = {
-    {"name", LCRM_FK_TEXT, 0, 1, 100, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"bio", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 2000, NULL},
-    {"role", LCRM_FK_ENUM, 0, 0, 32, lcrm_role_names},
-    {"isActive", LCRM_FK_BOOL, 0, 0, 0, NULL},
-    {"email", LCRM_FK_EMAIL, 0, 3, 254, NULL},
-};
-
-static const lcrm_field_t password_fields[] = {
-    {"currentPassword", LCRM_FK_SECRET, 0, 0, 1024, NULL},
-    {"newPassword", LCRM_FK_PASSWORD, LCRM_F_REQUIRED, 8, 72, NULL},
-};
-
-static const lcrm_field_t lead_create_fields[] = {
-    {"name", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 100, NULL},
-    {"email", LCRM_FK_EMAIL, LCRM_F_REQUIRED, 3, 254, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"message", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL},
-    {"source", LCRM_FK_ENUM, 0, 0, 0, lead_sources},
-    {"utmSource", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmMedium", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmCampaign", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmTerm", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmContent", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"referrer", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
-    {"landingPage", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
-};
-
-static const lcrm_field_t lead_update_fields[] = {
-    {"name", LCRM_FK_TEXT, 0, 1, 100, NULL},
-    {"email", LCRM_FK_EMAIL, 0, 3, 254, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"company", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"jobTitle", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"message", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL},
-    {"source", LCRM_FK_ENUM, 0, 0, 0, lead_sources},
-    {"utmSource", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmMedium", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmCampaign", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmTerm", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"utmContent", LCRM_FK_TEXT, LCRM_F_NULLABLE, 0, 200, NULL},
-    {"referrer", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
-    {"landingPage", LCRM_FK_HTTP_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
-    {"status", LCRM_FK_ENUM, 0, 0, 0, lead_statuses},
-    {"score", LCRM_FK_INT, LCRM_F_NULLABLE, 0, 100, NULL},
-    {"estimatedValue", LCRM_FK_MONEY, LCRM_F_NULLABLE, 0,
-     APR_INT64_C(1000000000000), NULL},
-    {"assignedToId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
-    {"lostReason", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 500, NULL},
-    {"notes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 10000, NULL},
-};
-
-static const lcrm_field_t consultation_create_fields[] = {
-    {"name", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 100, NULL},
-    {"email", LCRM_FK_EMAIL, LCRM_F_REQUIRED, 3, 254, NULL},
-    {"phone", LCRM_FK_PHONE, LCRM_F_NULLABLE, 0, 32, NULL},
-    {"topic", LCRM_FK_TEXT, LCRM_F_REQUIRED, 1, 200, NULL},
-    {"notes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 10000, NULL},
-    {"scheduledAt", LCRM_FK_TIMESTAMP, LCRM_F_REQUIRED, 0, 0, NULL},
-    {"durationMinutes", LCRM_FK_INT, 0, 15, 240, NULL},
-    {"timezone", LCRM_FK_TEXT, 0, 1, 64, NULL},
-    {"meetingType", LCRM_FK_ENUM, 0, 0, 0, meeting_types},
-    {"consultantId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
-    {"leadId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
-};
-
-static const lcrm_field_t consultation_update_fields[] = {
-    {"scheduledAt", LCRM_FK_TIMESTAMP, 0, 0, 0, NULL},
-    {"durationMinutes", LCRM_FK_INT, 0, 15, 240, NULL},
-    {"status", LCRM_FK_ENUM, 0, 0, 0, consultation_statuses},
-    {"meetingLink", LCRM_FK_HTTPS_URL, LCRM_F_NULLABLE, 0, 2048, NULL},
-    {"notes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 10000, NULL},
-    {"followUpRequired", LCRM_FK_BOOL, 0, 0, 0, NULL},
-    {"followUpAt", LCRM_FK_TIMESTAMP, LCRM_F_NULLABLE, 0, 0, NULL},
-    {"followUpNotes", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 5000, NULL},
-    {"cancellationReason", LCRM_FK_MULTILINE, LCRM_F_NULLABLE, 0, 500,
-     NULL},
-    {"consultantId", LCRM_FK_UUID, LCRM_F_NULLABLE, 0, 36, NULL},
-};
-
-/* Money-like and signed ranges the real tables do not have. */
 static const lcrm_field_t edge_fields[] = {
     {"delta", LCRM_FK_INT, LCRM_F_REQUIRED, -1000, 1000, NULL},
     {"balance", LCRM_FK_MONEY, 0, APR_INT64_C(-1000000000000),
@@ -147,13 +35,9 @@ typedef struct {
     int n;
 } table_t;
 
-#define TABLE(t) {t, (int)(sizeof(t) / sizeof(t[0]))}
-
-static const table_t tables[] = {
-    TABLE(register_fields), TABLE(login_fields), TABLE(user_update_fields),
-    TABLE(password_fields), TABLE(lead_create_fields),
-    TABLE(lead_update_fields), TABLE(consultation_create_fields),
-    TABLE(consultation_update_fields), TABLE(edge_fields),
+/* a table of edge kinds and bounds no API body uses */
+static const table_t edge_table = {
+    edge_fields, (int)(sizeof(edge_fields) / sizeof(edge_fields[0]))
 };
 
 static apr_pool_t *root;
@@ -352,9 +236,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(body && json_object_is_type(body, json_type_object),
                    "accepted body is not an object");
         check_round_trip(p, body);
-        for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-            check_fields(p, body, &tables[i]);
+        /* every body table of the API, straight from core lcrm_schema */
+        for (i = 0; i < (apr_size_t)lcrm_schema_nbodies; i++) {
+            table_t t = {lcrm_schema_bodies[i].fields,
+                         lcrm_schema_bodies[i].nfields};
+            check_fields(p, body, &t);
         }
+        check_fields(p, body, &edge_table);
     }
     /* the claims parser of lcrm_token (any top level, depth 4) */
     if (lcrm_json_parse_value(p, buf, size, 4, &any, &why) == APR_SUCCESS) {

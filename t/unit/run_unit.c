@@ -97,6 +97,7 @@ int main(void)
     lcrm_test_register_mime();
     lcrm_test_register_cursor();
     lcrm_test_register_csv();
+    lcrm_test_register_schema();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     ran_ok = CU_basic_run_tests() == CUE_SUCCESS;

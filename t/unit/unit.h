@@ -53,5 +53,6 @@ void lcrm_test_register_trace_ctx(void);
 void lcrm_test_register_mime(void);
 void lcrm_test_register_cursor(void);
 void lcrm_test_register_csv(void);
+void lcrm_test_register_schema(void);
 
 #endif
