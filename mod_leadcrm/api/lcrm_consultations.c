@@ -349,8 +349,8 @@ static const char *q_status(apr_pool_t *pool, const char *v,
 {
     (void)pool;
     *out = v;
-    return lcrm_list_enum(statuses, v) ? "is not a consultation status"
-                                       : NULL;
+    return lcrm_list_enum(lcrm_schema_consultation_statuses, v)
+               ? "is not a consultation status" : NULL;
 }
 
 /*
