@@ -113,7 +113,12 @@ check "the apache2 config files are conffiles" \
 check "Depends: apache2-api-20120211 (dh_apache2)" \
     bash -c "dpkg-deb -f '$DEB' Depends | grep -q 'apache2-api-20120211'"
 
-# 4. the system Apache on a throwaway port, the system PostgreSQL
+# 4. the system Apache on a throwaway port (stopped for the test when it
+# was running; started again at the end), the system PostgreSQL
+if [ "$APACHE_WAS_UP" = 1 ]; then
+    apache2ctl stop >/dev/null 2>&1
+    for _ in $(seq 1 40); do sys_apache_up || break; sleep 0.5; done
+fi
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'Listen 127.0.0.1:%s\n' "$port" > "$PORTS"
 if [ "$PG_WAS_UP" = 0 ]; then
