@@ -23,6 +23,8 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "1..1"; echo "ok 1 # skip not root (installs a package into the system Apache)"; exit 0
 fi
 . "$ROOT/scripts/lib.sh"
+# the system cluster, not the suite's throwaway one (scripts/test exports PG*)
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGOPTIONS PGSERVICE PGPASSWORD PGPASSFILE
 if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q installed; then
     echo "1..1"; echo "not ok 1 - $PKG is already installed here; refusing to touch it"; exit 1
 fi
@@ -36,6 +38,7 @@ APIDF=/var/run/apache2/apache2.pid
 sys_apache_up() { [ -s "$APIDF" ] && kill -0 "$(cat "$APIDF")" 2>/dev/null; }
 APACHE_WAS_UP=0; sys_apache_up && APACHE_WAS_UP=1
 MODS_BEFORE=$(ls /etc/apache2/mods-enabled)
+STATE_BEFORE=$(find /var/lib/apache2 2>/dev/null | sort)
 PGVER=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
 PG_WAS_UP=1
 pg_lsclusters -h 2>/dev/null | awk -v v="$PGVER" '$1==v && $2=="main"' | grep -q online || PG_WAS_UP=0
@@ -50,6 +53,10 @@ restore_mods() {
     local f
     for f in /etc/apache2/mods-enabled/*; do
         grep -qxF "${f##*/}" <<<"$MODS_BEFORE" || rm -f "$f"
+    done
+    # and a2enmod's state under /var/lib/apache2 (enabled_by_maint/dbd, ...)
+    find /var/lib/apache2 -depth 2>/dev/null | while read -r f; do
+        grep -qxF "$f" <<<"$STATE_BEFORE" || { rm -f "$f" 2>/dev/null || rmdir "$f" 2>/dev/null; }
     done
 }
 cleanup() {
