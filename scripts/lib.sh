@@ -7,7 +7,7 @@ LCRM_PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjwt-dev \
 libjson-c-dev libcunit1-dev libssl-dev libpq-dev postgresql postgresql-contrib \
 libapache2-mod-perl2 libapache2-mod-perl2-dev libwww-perl libjson-pp-perl memcached libjson-validator-perl libyaml-libyaml-perl \
 autoconf automake libtool pkg-config make gcc curl \
-git python3 dpkg-dev debhelper dh-apache2 lintian"
+git python3 dpkg-dev debhelper lintian"
 
 lcrm_log() { printf '== %s\n' "$*" >&2; }
 lcrm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
