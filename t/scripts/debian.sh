@@ -23,6 +23,12 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "1..1"; echo "ok 1 # skip not root (installs a package into the system Apache)"; exit 0
 fi
 . "$ROOT/scripts/lib.sh"
+# The system Apache, the system cluster and dpkg are shared by the whole
+# machine: two runs of this test (two checkouts) take turns.
+exec 9>/run/lock/leadcrm-debian-test.lock
+if ! flock -w 900 9; then
+    echo "1..1"; echo "not ok 1 - another run of this test held the lock for 15 minutes"; exit 1
+fi
 # the system cluster, not the suite's throwaway one (scripts/test exports PG*)
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGOPTIONS PGSERVICE PGPASSWORD PGPASSFILE
 if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q installed; then
