@@ -23,6 +23,14 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "1..1"; echo "ok 1 # skip not root (installs a package into the system Apache)"; exit 0
 fi
 . "$ROOT/scripts/lib.sh"
+# The system Apache, the system cluster and dpkg are shared by the whole
+# machine: two runs of this test (two checkouts) take turns.
+exec 9>/run/lock/leadcrm-debian-test.lock
+if ! flock -w 900 9; then
+    echo "1..1"; echo "not ok 1 - another run of this test held the lock for 15 minutes"; exit 1
+fi
+# the system cluster, not the suite's throwaway one (scripts/test exports PG*)
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGOPTIONS PGSERVICE PGPASSWORD PGPASSFILE
 if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q installed; then
     echo "1..1"; echo "not ok 1 - $PKG is already installed here; refusing to touch it"; exit 1
 fi
@@ -36,6 +44,7 @@ APIDF=/var/run/apache2/apache2.pid
 sys_apache_up() { [ -s "$APIDF" ] && kill -0 "$(cat "$APIDF")" 2>/dev/null; }
 APACHE_WAS_UP=0; sys_apache_up && APACHE_WAS_UP=1
 MODS_BEFORE=$(ls /etc/apache2/mods-enabled)
+STATE_BEFORE=$(find /var/lib/apache2 2>/dev/null | sort)
 PGVER=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
 PG_WAS_UP=1
 pg_lsclusters -h 2>/dev/null | awk -v v="$PGVER" '$1==v && $2=="main"' | grep -q online || PG_WAS_UP=0
@@ -50,6 +59,10 @@ restore_mods() {
     local f
     for f in /etc/apache2/mods-enabled/*; do
         grep -qxF "${f##*/}" <<<"$MODS_BEFORE" || rm -f "$f"
+    done
+    # and a2enmod's state under /var/lib/apache2 (enabled_by_maint/dbd, ...)
+    find /var/lib/apache2 -depth 2>/dev/null | while read -r f; do
+        grep -qxF "$f" <<<"$STATE_BEFORE" || { rm -f "$f" 2>/dev/null || rmdir "$f" 2>/dev/null; }
     done
 }
 cleanup() {
@@ -113,7 +126,12 @@ check "the apache2 config files are conffiles" \
 check "Depends: apache2-api-20120211 (dh_apache2)" \
     bash -c "dpkg-deb -f '$DEB' Depends | grep -q 'apache2-api-20120211'"
 
-# 4. the system Apache on a throwaway port, the system PostgreSQL
+# 4. the system Apache on a throwaway port (stopped for the test when it
+# was running; started again at the end), the system PostgreSQL
+if [ "$APACHE_WAS_UP" = 1 ]; then
+    apache2ctl stop >/dev/null 2>&1
+    for _ in $(seq 1 40); do sys_apache_up || break; sleep 0.5; done
+fi
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'Listen 127.0.0.1:%s\n' "$port" > "$PORTS"
 if [ "$PG_WAS_UP" = 0 ]; then

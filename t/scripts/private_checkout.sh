@@ -66,7 +66,8 @@ port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
     exec setsid scripts/dev ) >"$P/dev.out" 2>&1 &
 DEV_PID=$!
 code=000
-for _ in $(seq 1 240); do
+# (it builds the fresh clone first, silently: minutes on a loaded machine)
+for _ in $(seq 1 1200); do
     code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health" || true)
     [ "$code" = 200 ] && break
     kill -0 "$DEV_PID" 2>/dev/null || break
