@@ -89,10 +89,11 @@ enum {
 #define OPT_COST 0x08u
 #define OPT_PASSWORD_STDIN 0x10u
 #define OPT_HELP 0x20u
+#define OPT_KEY_ID 0x40u
 
 typedef struct {
     unsigned seen; /* OPT_* bits given */
-    const char *email, *name, *role, *cost;
+    const char *email, *name, *role, *cost, *key_id;
 } admin_args_t;
 
 typedef struct {
@@ -108,6 +109,7 @@ static const admin_option_t admin_options[] = {
     {"--cost", OPT_COST, offsetof(admin_args_t, cost)},
     {"--password-stdin", OPT_PASSWORD_STDIN, 0},
     {"--help", OPT_HELP, 0},
+    {"--key-id", OPT_KEY_ID, offsetof(admin_args_t, key_id)},
     {NULL, 0, 0}
 };
 
@@ -739,6 +741,43 @@ static int cmd_hash_password(admin_ctx_t *ctx)
     return rc;
 }
 
+/* ---- account security: disable-mfa, revoke-sessions, revoke-key -------
+ * For locked-out operators: one call of lcrm_cli_security (sql/0023),
+ * which audits the change.  Exit 0 done, 1 nothing to do (no such user or
+ * key, MFA already off), 2 a malformed --key-id, 4 database error. */
+static const char *const sql_cli_security =
+    "SELECT lcrm_cli_security($1, $2, CAST($3 AS uuid))";
+
+static int cmd_security(admin_ctx_t *ctx)
+{
+    const char *params[3] = {ctx->cmd->name, NULL, ctx->args.key_id};
+    const char *out;
+    PGconn *conn = NULL;
+    PGresult *res;
+    int rc;
+
+    if (ctx->args.key_id && !lcrm_is_uuid(ctx->args.key_id)) {
+        admin_err("--key-id: must be a UUID");
+        return ADMIN_EXIT_INVALID;
+    }
+    if (ctx->args.email && (rc = check_email(ctx))) {
+        return rc;
+    }
+    params[1] = ctx->email;
+    if ((rc = db_connect(&conn))
+        || (rc = db_query(conn, sql_cli_security, 3, params, &res))) {
+        PQfinish(conn);
+        return rc;
+    }
+    out = PQgetvalue(res, 0, 0);
+    rc = strncmp(out, "ok: ", 4) ? ADMIN_EXIT_USAGE : 0;
+    fprintf(rc ? stderr : stdout, ADMIN_PROG " %s: %s\n", ctx->cmd->name,
+            rc ? out : out + 4);
+    PQclear(res);
+    PQfinish(conn);
+    return rc;
+}
+
 static const admin_cmd_t admin_cmds[] = {
     {"create-admin",
      OPT_EMAIL | OPT_NAME | OPT_ROLE | OPT_COST | OPT_PASSWORD_STDIN
@@ -756,6 +795,13 @@ static const admin_cmd_t admin_cmds[] = {
      cmd_hash_password,
      "hash-password [--cost 10..17] [--password-stdin]\n"
      "      Prints a bcrypt hash of a password that passes the API's rule."},
+    {"disable-mfa", OPT_EMAIL | OPT_HELP, OPT_EMAIL, cmd_security,
+     "disable-mfa --email E\n"
+     "      Turns two-factor authentication off and revokes the sessions."},
+    {"revoke-sessions", OPT_EMAIL | OPT_HELP, OPT_EMAIL, cmd_security,
+     "revoke-sessions --email E\n      Revokes every session of the user."},
+    {"revoke-key", OPT_KEY_ID | OPT_HELP, OPT_KEY_ID, cmd_security,
+     "revoke-key --key-id UUID\n      Revokes an API key."},
     {NULL, 0, 0, NULL, NULL}
 };
 
