@@ -92,6 +92,7 @@ int main(void)
     lcrm_test_register_query();
     lcrm_test_register_ratelimit();
     lcrm_test_register_aead();
+    lcrm_test_register_totp();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     ran_ok = CU_basic_run_tests() == CUE_SUCCESS;

@@ -48,5 +48,6 @@ void lcrm_test_register_parse(void);
 void lcrm_test_register_query(void);
 void lcrm_test_register_ratelimit(void);
 void lcrm_test_register_aead(void);
+void lcrm_test_register_totp(void);
 
 #endif
