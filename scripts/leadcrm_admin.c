@@ -96,10 +96,11 @@ enum {
 #define OPT_COST 0x08u
 #define OPT_PASSWORD_STDIN 0x10u
 #define OPT_HELP 0x20u
+#define OPT_KEY_ID 0x40u
 
 typedef struct {
     unsigned seen; /* OPT_* bits given */
-    const char *email, *name, *role, *cost;
+    const char *email, *name, *role, *cost, *key_id;
 } admin_args_t;
 
 typedef struct {
@@ -115,6 +116,7 @@ static const admin_option_t admin_options[] = {
     {"--cost", OPT_COST, offsetof(admin_args_t, cost)},
     {"--password-stdin", OPT_PASSWORD_STDIN, 0},
     {"--help", OPT_HELP, 0},
+    {"--key-id", OPT_KEY_ID, offsetof(admin_args_t, key_id)},
     {NULL, 0, 0}
 };
 
@@ -755,13 +757,6 @@ static const char sql_set_password[] =
     "revoked_reason = 'password_change' WHERE user_id IN (SELECT id FROM u) "
     "AND revoked_at IS NULL RETURNING 1) "
     "SELECT u.id, (SELECT count(*) FROM s) FROM u";
-static const char sql_revoke_sessions[] =
-    "WITH u AS (SELECT id FROM users WHERE lower(email) = lower($1) "
-    "AND deleted_at IS NULL), "
-    "s AS (UPDATE sessions SET revoked_at = now(), "
-    "revoked_reason = 'logout_all' WHERE user_id IN (SELECT id FROM u) "
-    "AND revoked_at IS NULL RETURNING 1) "
-    "SELECT u.id, (SELECT count(*) FROM s) FROM u";
 static const char sql_list_users[] =
     "SELECT id, email, role, CASE WHEN is_active THEN 'active' "
     "ELSE 'inactive' END, to_char(created_at AT TIME ZONE 'UTC', "
@@ -828,25 +823,6 @@ static int cmd_set_password(admin_ctx_t *ctx)
     return rc;
 }
 
-/* revoke-sessions: logs a user out everywhere. */
-static int cmd_revoke_sessions(admin_ctx_t *ctx)
-{
-    PGconn *conn = NULL;
-    PGresult *res;
-    int rc;
-
-    if ((rc = check_email(ctx)) || (rc = db_connect(&conn))) {
-        PQfinish(conn);
-        return rc;
-    }
-    if (!(rc = db_query(conn, sql_revoke_sessions, 1, &ctx->email, &res))) {
-        rc = report_user_row(res, "sessions revoked for", ctx->email);
-        PQclear(res);
-    }
-    PQfinish(conn);
-    return rc;
-}
-
 /* list-users: live users, tab-separated, oldest first. */
 static int cmd_list_users(admin_ctx_t *ctx)
 {
@@ -892,6 +868,41 @@ static int cmd_seed_demo(admin_ctx_t *ctx)
         printf("seed-demo: %d demo leads added\n", PQntuples(res));
         PQclear(res);
     }
+/* ---- account security: disable-mfa, revoke-sessions, revoke-key -------
+ * For locked-out operators: one call of lcrm_cli_security (sql/0023),
+ * which audits the change.  Exit 0 done, 1 nothing to do (no such user or
+ * key, MFA already off), 2 a malformed --key-id, 4 database error. */
+static const char *const sql_cli_security =
+    "SELECT lcrm_cli_security($1, $2, CAST($3 AS uuid))";
+
+static int cmd_security(admin_ctx_t *ctx)
+{
+    const char *params[3] = {ctx->cmd->name, NULL, ctx->args.key_id};
+    const char *out;
+    PGconn *conn = NULL;
+    PGresult *res;
+    int rc;
+
+    if (ctx->args.key_id && !lcrm_is_uuid(ctx->args.key_id)) {
+        admin_err("--key-id: must be a UUID");
+        return ADMIN_EXIT_INVALID;
+    }
+    if (ctx->args.email && (rc = check_email(ctx))) {
+        return rc;
+    }
+    params[1] = ctx->email;
+    if ((rc = db_connect(&conn))
+        || (rc = db_query(conn, sql_cli_security, 3, params, &res))) {
+        PQfinish(conn);
+        return rc;
+    }
+    out = PQgetvalue(res, 0, 0);
+    rc = !strncmp(out, "ok: ", 4) ? 0
+         : !strcmp(out, "no live user with that email") ? ADMIN_EXIT_NO_USER
+         : ADMIN_EXIT_USAGE;
+    fprintf(rc ? stderr : stdout, ADMIN_PROG " %s: %s\n", ctx->cmd->name,
+            rc ? out : out + 4);
+    PQclear(res);
     PQfinish(conn);
     return rc;
 }
@@ -920,12 +931,16 @@ static const admin_cmd_t admin_cmds[] = {
     {"list-users", OPT_ROLE | OPT_HELP, 0, cmd_list_users,
      "list-users [--role USER|ADMIN|SUPER_ADMIN]\n"
      "      Prints id, email, role, active, created (tab-separated)."},
-    {"revoke-sessions", OPT_EMAIL | OPT_HELP, OPT_EMAIL, cmd_revoke_sessions,
-     "revoke-sessions --email E\n"
-     "      Revokes every open session of a user (logout everywhere)."},
     {"seed-demo", OPT_HELP, 0, cmd_seed_demo,
      "seed-demo\n"
      "      Adds six demonstration leads (@demo.leadcrm.invalid), once."},
+    {"disable-mfa", OPT_EMAIL | OPT_HELP, OPT_EMAIL, cmd_security,
+     "disable-mfa --email E\n"
+     "      Turns two-factor authentication off and revokes the sessions."},
+    {"revoke-sessions", OPT_EMAIL | OPT_HELP, OPT_EMAIL, cmd_security,
+     "revoke-sessions --email E\n      Revokes every session of the user."},
+    {"revoke-key", OPT_KEY_ID | OPT_HELP, OPT_KEY_ID, cmd_security,
+     "revoke-key --key-id UUID\n      Revokes an API key."},
     {NULL, 0, 0, NULL, NULL}
 };
 

@@ -7,8 +7,8 @@ LCRM_PACKAGES="apache2 apache2-dev libaprutil1-dbd-pgsql libjwt-dev \
 libjson-c-dev libcunit1-dev libssl-dev libpq-dev postgresql postgresql-contrib \
 libapache2-mod-perl2 libapache2-mod-perl2-dev libwww-perl libjson-pp-perl memcached libjson-validator-perl libyaml-libyaml-perl \
 autoconf automake libtool pkg-config make gcc curl libcurl4-openssl-dev python3 python3-aiosmtpd \
-liboath-dev oathtool libapache2-mod-auth-openidc nodejs npm chromium \
-git dpkg-dev debhelper dh-apache2 lintian"
+liboath-dev oathtool libapache2-mod-auth-openidc nodejs chromium \
+git dpkg-dev debhelper lintian"
 
 lcrm_log() { printf '== %s\n' "$*" >&2; }
 lcrm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

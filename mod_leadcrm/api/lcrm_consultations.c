@@ -49,8 +49,8 @@ static const char *const sql_update =
     "CAST(lcrm_actx(%s, %s) AS uuid), CAST(%s AS jsonb), CAST(%s AS uuid),"
     " CAST(%s AS boolean), CAST(%s AS boolean), " RULES_SQL ")";
 static const char *const sql_cancel =
-    "SELECT lcrm_consultation_cancel(CAST(lcrm_actx(%s, %s) AS uuid), CAST(%s AS uuid),"
-    " CAST(%s AS boolean))";
+    "SELECT lcrm_consultation_cancel(CAST(lcrm_actx(%s, %s) AS uuid),"
+    " CAST(%s AS uuid), CAST(%s AS boolean))";
 static const char *const sql_get =
     "SELECT lcrm_consultation_json(c) FROM consultations c"
     " WHERE c.id = CAST(%s AS uuid)"
@@ -518,9 +518,11 @@ static const lcrm_route_t consultation_routes[] = {
     LCRM_ENDPOINT("GET", "/api/consultations/:id", consultation_get,
                   LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_READ), NULL),
     LCRM_ENDPOINT("PUT", "/api/consultations/:id", consultation_update,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_WRITE) | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_WRITE)
+                    | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("PATCH", "/api/consultations/:id", consultation_update,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_WRITE) | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_WRITE)
+                    | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("DELETE", "/api/consultations/:id", consultation_cancel,
                   LCRM_RF_AUTH | LCRM_RF_KEY(CONSULTATIONS_WRITE), NULL),
 };

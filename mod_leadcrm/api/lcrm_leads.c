@@ -765,22 +765,28 @@ static int lead_delete(lcrm_ctx_t *ctx)
 static const lcrm_route_t lead_routes[] = {
     LCRM_ENDPOINT("POST", "/api/leads", lead_create,
                   LCRM_RF_OPT_AUTH | LCRM_RF_BODY | LCRM_RF_RL_PUBLIC, NULL),
-    LCRM_ENDPOINT("GET", "/api/leads", lead_list, LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ), list_query),
+    LCRM_ENDPOINT("GET", "/api/leads", lead_list,
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ), list_query),
     LCRM_ENDPOINT("GET", "/api/leads/stats", lead_stats,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(STATS_READ) | LCRM_RF_ADMIN, stats_query),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(STATS_READ)
+                    | LCRM_RF_ADMIN, stats_query),
     LCRM_ENDPOINT("GET", "/api/leads/stats/series", lead_series,
                   LCRM_RF_AUTH | LCRM_RF_KEY(STATS_READ) | LCRM_RF_ADMIN,
                   series_query),
     LCRM_ENDPOINT("GET", "/api/leads/export", lead_export,
                   LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ) | LCRM_RF_ADMIN,
                   export_query),
-    LCRM_ENDPOINT("GET", "/api/leads/:id", lead_get, LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ), NULL),
+    LCRM_ENDPOINT("GET", "/api/leads/:id", lead_get,
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_READ), NULL),
     LCRM_ENDPOINT("PUT", "/api/leads/:id", lead_update,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE)
+                    | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("PATCH", "/api/leads/:id", lead_update,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE)
+                    | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("DELETE", "/api/leads/:id", lead_delete,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE) | LCRM_RF_ADMIN, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(LEADS_WRITE)
+                    | LCRM_RF_ADMIN, NULL),
 };
 
 const lcrm_family_t lcrm_leads_family = {

@@ -362,15 +362,19 @@ static const char *const list_query_names[] = {
 
 static const lcrm_route_t users_routes[] = {
     LCRM_ENDPOINT("GET", "/api/users", users_list,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_READ) | LCRM_RF_ADMIN, list_query_names),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_READ)
+                    | LCRM_RF_ADMIN, list_query_names),
     LCRM_ENDPOINT("GET", "/api/users/:id", users_get,
                   LCRM_RF_AUTH | LCRM_RF_KEY(USERS_READ) | LCRM_RF_ADMIN, NULL),
     LCRM_ENDPOINT("PUT", "/api/users/:id", users_update,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE)
+                    | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("PATCH", "/api/users/:id", users_update,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE) | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE)
+                    | LCRM_RF_ADMIN | LCRM_RF_BODY, NULL),
     LCRM_ENDPOINT("DELETE", "/api/users/:id", users_delete,
-                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE) | LCRM_RF_ADMIN, NULL),
+                  LCRM_RF_AUTH | LCRM_RF_KEY(USERS_WRITE)
+                    | LCRM_RF_ADMIN, NULL),
     LCRM_ENDPOINT("POST", "/api/users/:id/change-password",
                   users_change_password, LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
 };

@@ -2,8 +2,8 @@
  * lcrm_purge: the audit log's retention purge in the background.
  *
  * A mod_watchdog singleton callback (one child per node runs it) calls
- * the database function lcrm_audit_purge(LeadCRMAuditRetention) at start
- * and every LeadCRMAuditPurgeInterval.  That function is SECURITY DEFINER,
+ * the database function lcrm_audit_purge(LeadCRMAuditRetention) every
+ * LeadCRMAuditPurgeInterval.  That function is SECURITY DEFINER,
  * owned by the migration role, and never deletes an entry younger than
  * 30 days; the app role httpd connects as cannot delete anything itself.
  * The connection comes from mod_dbd's pool (ap_dbd_open/ap_dbd_close);
@@ -33,7 +33,7 @@ static apr_status_t purge_once(server_rec *s, apr_pool_t *pool)
         APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     const char *retention = apr_psprintf(pool, "%" APR_INT64_T_FMT,
         lcrm_conf_audit_retention(lcrm_sconf(s)));
-    apr_dbd_prepared_t *stmt;
+    apr_dbd_prepared_t *stmt = NULL;    /* the driver reuses a non-NULL one */
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     const char *n = "0";
@@ -69,7 +69,9 @@ static apr_status_t purge_callback(int state, void *data, apr_pool_t *pool)
 {
     purge_ctx_t *pc = data;
 
-    if (state == AP_WATCHDOG_STATE_STOPPING) {
+    /* STARTING runs in the child's init, possibly before mod_dbd's own
+     * child_init set up its connection pool: purge on RUNNING only */
+    if (state != AP_WATCHDOG_STATE_RUNNING) {
         return APR_SUCCESS;
     }
     if (purge_once(pc->s, pool) != APR_SUCCESS) {

@@ -14,7 +14,7 @@ use JSON::PP ();
 use LWP::UserAgent ();
 use POSIX ();
 
-plan tests => 80;
+plan tests => 89;
 
 sub t {
     my ($cond, $name) = @_;
@@ -282,6 +282,32 @@ t(db("SELECT actor_id FROM audit_log WHERE action = 'user.mfa_reset'"
 ($res, $j) = api(PATCH => "/api/users/$carol->{id}", token => $super->{token},
                  body => { mfaEnabled => JSON::PP::true });
 t(problem_ok($res, 400, 'validation_failed'), 'mfaEnabled is read-only');
+
+# ---- leadcrm-admin for locked-out operators ---------------------------------------------
+my $eve = make_user();
+enable($eve);
+my $cli = "$ENV{LEADCRM_ROOT}/leadcrm-admin";
+sub cli { system("$cli @_ >/dev/null 2>&1"); return $? >> 8 }
+t(cli('disable-mfa', '--email', $eve->{email}) == 0
+  && db("SELECT mfa_enabled FROM users WHERE id = :'p1'", $eve->{id}) eq 'f',
+  'leadcrm-admin disable-mfa');
+($res) = api(GET => '/auth/profile', token => $eve->{token});
+t(problem_ok($res, 401, 'invalid_token'), 'disable-mfa revokes the sessions');
+t(cli('disable-mfa', '--email', $eve->{email}) == 1, 'disable-mfa when off: exit 1');
+(undef, $j) = login($eve->{email}, $PW);
+t(cli('revoke-sessions', '--email', $eve->{email}) == 0, 'leadcrm-admin revoke-sessions');
+($res) = api(GET => '/auth/profile', token => $j->{accessToken});
+t(problem_ok($res, 401, 'invalid_token'), 'revoke-sessions: tokens stop');
+my $eve2 = make_user(role => 'ADMIN');
+(undef, $j) = api(POST => '/api/keys', token => $eve2->{token},
+                  body => { name => 'cli', scopes => ['leads:read'], password => $PW });
+t(cli('revoke-key', '--key-id', $j->{id}) == 0, 'leadcrm-admin revoke-key');
+($res) = api(GET => '/api/leads', token => $j->{key});
+t(problem_ok($res, 401, 'invalid_token'), 'revoke-key: the key stops');
+t(cli('revoke-key', '--key-id', 'nope') == 2 && cli('revoke-key', '--key-id', $j->{id}) == 1,
+  'revoke-key: malformed 2, unknown 1');
+t(db("SELECT count(*) FROM audit_log WHERE details->>'via' = 'cli'"
+     . " AND subject_id IN (:'p1', :'p2')", $eve->{id}, $j->{id}) == 3, 'CLI changes audited');
 
 # ---- LeadCRMRequireMFA ADMIN (a virtual host of the test server) ----------------------
 {

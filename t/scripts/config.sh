@@ -113,6 +113,14 @@ check "memcache empty entry"     fail "LeadCRMRateLimitStore memcache servers mu
 check "rate limit slots"         fail "LeadCRMRateLimitSlots must be a power of two" "$K" "LeadCRMRateLimitSlots 1000"
 check "require unknown role"     fail "unknown role 'ROOT'" "$K" "<Location /x>" "AuthType Bearer" "Require leadcrm-role ADMIN ROOT" "</Location>"
 check "require ok"               pass "" "$K" "<Location /x>" "AuthType Bearer" "Require leadcrm-role ADMIN SUPER_ADMIN" "</Location>"
+# account security
+check "require MFA unknown role"  fail "LeadCRMRequireMFA takes USER, ADMIN or SUPER_ADMIN" "$K" "LeadCRMDataKeyFile $T/data.key" "LeadCRMRequireMFA ROOT"
+check "require MFA needs data key" fail "LeadCRMRequireMFA needs LeadCRMDataKeyFile" "$K" "LeadCRMRequireMFA ADMIN"
+check "require MFA ok"            pass "" "$K" "LeadCRMDataKeyFile $T/data.key" "LeadCRMRequireMFA ADMIN"
+check "MFA issuer with colon"     fail "LeadCRMMFAIssuer must not contain" "$K" "LeadCRMMFAIssuer 'a:b'"
+check "key lifetime too long"     fail "LeadCRMAPIKeyMaxLifetime is out of range" "$K" "LeadCRMAPIKeyMaxLifetime 4000d"
+check "audit retention < 30d"     fail "LeadCRMAuditRetention is out of range" "$K" "LeadCRMAuditRetention 10d"
+check "audit settings ok"         pass "" "$K" "LeadCRMAuditRetention 30d" "LeadCRMAuditPurgeInterval 10m" "LeadCRMAPIKeyMaxLifetime 90d"
 
 # a group/world-readable key works but warns
 { base; echo "LeadCRMJWTSecretFile $T/loose.key"; } > "$T/httpd.conf"

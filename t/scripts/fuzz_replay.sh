@@ -4,7 +4,7 @@
 # Usage: t/scripts/fuzz_replay.sh REPO_ROOT
 #
 #   Builds the gcc replay programs of the libFuzzer harnesses
-#   (t/fuzz/replay_{json,route,query,token}, see Makefile.am) in the
+#   (t/fuzz/replay_{json,route,query,token,security}, see Makefile.am) in the
 #   configured tree REPO_ROOT and runs each over t/fuzz/corpus/<name>/:
 #   every seed goes through the harness and its invariant checks (no
 #   clang needed; scripts/fuzz does the actual fuzzing).  One TAP line per
@@ -14,7 +14,7 @@ set -u -o pipefail
 
 root=${1:?usage: $0 REPO_ROOT}
 root=$(cd -- "$root" && pwd -P) || exit 2
-names=(json route query token)
+names=(json route query token security)
 progs=()
 for n in "${names[@]}"; do
     progs+=("t/fuzz/replay_$n")

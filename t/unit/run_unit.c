@@ -98,6 +98,7 @@ int main(void)
     lcrm_test_register_cursor();
     lcrm_test_register_csv();
     lcrm_test_register_schema();
+    lcrm_test_register_totp();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     ran_ok = CU_basic_run_tests() == CUE_SUCCESS;

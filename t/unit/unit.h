@@ -54,5 +54,6 @@ void lcrm_test_register_mime(void);
 void lcrm_test_register_cursor(void);
 void lcrm_test_register_csv(void);
 void lcrm_test_register_schema(void);
+void lcrm_test_register_totp(void);
 
 #endif
