@@ -868,6 +868,10 @@ static int cmd_seed_demo(admin_ctx_t *ctx)
         printf("seed-demo: %d demo leads added\n", PQntuples(res));
         PQclear(res);
     }
+    PQfinish(conn);
+    return rc;
+}
+
 /* ---- account security: disable-mfa, revoke-sessions, revoke-key -------
  * For locked-out operators: one call of lcrm_cli_security (sql/0023),
  * which audits the change.  Exit 0 done, 1 nothing to do (no such user or
