@@ -425,6 +425,11 @@ BEGIN
     IF u.id IS NULL OR NOT lcrm_mail_on() THEN
         RETURN NULL;
     END IF;
+    IF j.kind = 'reset' THEN
+        -- existing accounts only; the worker has no request: no actor
+        PERFORM audit_write('auth.password_reset_requested', NULL, 'user',
+                            u.id);
+    END IF;
     -- only the newest token works (a used verify token keeps answering)
     UPDATE email_tokens SET voided_at = now()
      WHERE user_id = u.id AND purpose = v_purpose AND voided_at IS NULL
@@ -524,6 +529,7 @@ BEGIN
         UPDATE email_tokens SET used_at = now() WHERE id = t.id;
         UPDATE users SET email_verified = true WHERE id = u.id
         RETURNING * INTO u;
+        PERFORM audit_write('auth.email_verified', u.id, 'user', u.id);
     END IF;
     RETURN QUERY SELECT 'ok'::text, lcrm_user_json(u);
 END $$;
@@ -557,7 +563,10 @@ BEGIN
     UPDATE email_tokens SET used_at = now() WHERE id = t.id;
     UPDATE users SET password_hash = p_password_hash, email_verified = true
      WHERE id = u.id;
+    -- every session (and its access tokens) and every API key (API.md)
     PERFORM lcrm_revoke_sessions(u.id, NULL, 'password_change');
+    PERFORM lcrm_apikeys_revoke_all(u.id);
+    PERFORM audit_write('auth.password_reset', u.id, 'user', u.id);
     RETURN u.id;
 END $$;
 

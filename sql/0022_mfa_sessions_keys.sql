@@ -172,6 +172,11 @@ LANGUAGE sql AS $$
            pending_expires_at = NULL, enabled_at = NULL
      WHERE user_id = p_user;
     DELETE FROM mfa_recovery_codes WHERE user_id = p_user;
+    -- "two-factor authentication was turned off", whoever turned it off
+    -- (the user, an admin, leadcrm-admin), in the same transaction
+    SELECT lcrm_mail_enqueue('mfa_disabled', u.email, u.id, NULL, false)
+      FROM users u
+     WHERE u.id = p_user AND u.mfa_enabled AND lcrm_mail_on();
     UPDATE users SET mfa_enabled = false WHERE id = p_user AND mfa_enabled;
 $$;
 

@@ -39,9 +39,9 @@ static const char *const sql_account =
     "SELECT email, email_verified FROM users WHERE id = CAST(%s AS uuid)"
     " AND deleted_at IS NULL";
 static const char *const sql_verify =
-    "SELECT outcome, user_json FROM lcrm_mail_verify(%s)";
+    "SELECT outcome, user_json FROM lcrm_mail_verify(lcrm_actx(%s, %s))";
 static const char *const sql_reset =
-    "SELECT lcrm_mail_reset(%s, %s)";
+    "SELECT lcrm_mail_reset(lcrm_actx(%s, %s), %s)";
 static const char *const sql_verified =
     "SELECT email_verified FROM users WHERE id = CAST(%s AS uuid)";
 static const char *const sql_drop_session =
@@ -219,7 +219,7 @@ int lcrm_mail_verify_email(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *args[1];
+    const char *args[2];
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
@@ -230,8 +230,9 @@ int lcrm_mail_verify_email(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "invalid_or_expired_token",
                             "the link is invalid or has expired");
     }
-    args[0] = lcrm_sha256_hex(r->pool, f.values[0], strlen(f.values[0]));
-    if ((rc = lcrm_db_row(lcrm_db(r), sql_verify, 1, args, &row))) {
+    args[0] = lcrm_ctx_audit(ctx);      /* audit context (auth.email_verified) */
+    args[1] = lcrm_sha256_hex(r->pool, f.values[0], strlen(f.values[0]));
+    if ((rc = lcrm_db_row(lcrm_db(r), sql_verify, 2, args, &row))) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
     if (strcmp(row.cols[0], "ok")) {
@@ -248,7 +249,7 @@ int lcrm_mail_password_reset(lcrm_ctx_t *ctx)
 {
     request_rec *r = ctx->r;
     lcrm_fields_t f;
-    const char *args[2], *user = NULL;
+    const char *args[3], *user = NULL;
     lcrm_db_rc_e rc;
 
     if (lcrm_fields_extract(r->pool, ctx->body, reset_fields, 2, &f)) {
@@ -258,12 +259,13 @@ int lcrm_mail_password_reset(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "invalid_or_expired_token",
                             "the link is invalid or has expired");
     }
-    args[0] = lcrm_sha256_hex(r->pool, f.values[0], strlen(f.values[0]));
+    args[0] = lcrm_ctx_audit(ctx);      /* audit context (auth.password_reset) */
+    args[1] = lcrm_sha256_hex(r->pool, f.values[0], strlen(f.values[0]));
     if (lcrm_password_hash(r->pool, f.values[1], strlen(f.values[1]),
-                           lcrm_conf_bcrypt_cost(ctx->sc), &args[1])) {
+                           lcrm_conf_bcrypt_cost(ctx->sc), &args[2])) {
         return lcrm_problem(r, "internal_error", "cannot hash the password");
     }
-    rc = lcrm_db_value(lcrm_db(r), sql_reset, 2, args, &user);
+    rc = lcrm_db_value(lcrm_db(r), sql_reset, 3, args, &user);
     if (rc != LCRM_DB_OK) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }

@@ -24,6 +24,7 @@
 #include "lcrm_router.h"
 #include "lcrm_secret.h"
 #include "lcrm_security.h"
+#include "lcrm_mail_api.h"
 #include "lcrm_totp.h"
 #include "lcrm_validate.h"
 
@@ -516,6 +517,10 @@ static int mfa_verify(lcrm_ctx_t *ctx)
     }
     if (bad) {
         return verify_failed(ctx, hash, uid);
+    }
+    /* LeadCRMRequireVerifiedEmail: 403 email_not_verified, no session */
+    if (lcrm_mail_unverified(ctx, uid)) {
+        return OK;
     }
     return verify_complete(ctx, hash,
                            canon ? NULL : apr_psprintf(r->pool, "%"

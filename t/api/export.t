@@ -208,6 +208,19 @@ sub raw_export {
     ok @lines < 12001, 'the file is truncated, not silently short of rows'
         or diag scalar(@lines) . ' lines';
 }
+{
+    # every export is audited as lead.exported with its filters
+    my $before = db("SELECT count(*) FROM audit_log WHERE action = 'lead.exported'"
+                    . " AND actor_id = :'p1'", $admin->{id});
+    my ($res) = api(GET => "/api/leads/export?status=LOST&search=$TAG", token => $admin->{token});
+    ok $res->code == 200, 'an export with filters';
+    my $details = db("SELECT details::text FROM audit_log WHERE action = 'lead.exported'"
+                     . " AND actor_id = :'p1' ORDER BY id DESC LIMIT 1", $admin->{id});
+    ok db("SELECT count(*) FROM audit_log WHERE action = 'lead.exported'"
+          . " AND actor_id = :'p1'", $admin->{id}) == $before + 1
+       && $details =~ /"status": "LOST"/ && $details =~ /"search"/,
+       'is audited (lead.exported) with its filters' or diag $details;
+}
 db("DELETE FROM leads WHERE name LIKE :'p1' || '%'", $TAG);
 
 done_testing;

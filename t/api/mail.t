@@ -10,7 +10,7 @@ use LeadCRM::Test;
 use Digest::SHA qw(sha256_hex);
 use Time::HiRes qw(sleep);
 
-plan tests => 38;
+plan tests => 43;
 
 sub t {
     my ($cond, $name) = @_;
@@ -68,7 +68,16 @@ t(wait_until(sub {
 t(db("SELECT count(*) FROM mail_outbox WHERE to_addr LIKE 'nobody-%'") == 0,
   'and nothing for the unknown address');
 
+t(wait_until(sub {
+      db("SELECT count(*) FROM audit_log WHERE action = 'auth.password_reset_requested'"
+         . " AND subject_id = :'p1'", $user->{id}) >= 1 }, 15),
+  'the request is audited for the existing account (auth.password_reset_requested)');
+
 # ---- reset
+# an API key of the user: a reset revokes every key (API.md part 2)
+my ($kres, $key) = api(POST => '/api/keys', token => $user->{token},
+                       body => { name => 'reset test', scopes => ['leads:read'],
+                                 password => $user->{password} });
 my $tok = token_for($user->{id}, 'reset', $user->{email});
 ($res) = api(POST => '/auth/password/reset',
              body => { token => $tok, newPassword => 'short' });
@@ -82,6 +91,11 @@ t(problem_ok($res, 400, 'invalid_or_expired_token'),
 t($res->code == 204, 'reset -> 204 (the refused attempt did not use it)');
 ($res) = api(GET => '/auth/profile', token => $user->{token});
 t($res->code == 401, 'the reset revoked the access token at once');
+($res) = api(GET => '/api/leads?limit=1', token => $key->{key});
+t($kres->code == 201 && $res->code == 401, 'and the API keys of the user');
+t(db("SELECT count(*) FROM audit_log WHERE action = 'auth.password_reset'"
+     . " AND subject_id = :'p1' AND request_id IS NOT NULL", $user->{id}) == 1,
+  'the reset is audited (auth.password_reset) with its request id');
 ($res) = api(POST => '/auth/password/reset',
              body => { token => $tok, newPassword => 'a new password 2' });
 t(problem_ok($res, 400, 'invalid_or_expired_token'), 'a used token -> 400');
@@ -112,6 +126,9 @@ t($res->code == 200 && $j->{user}{emailVerified} && $j->{user}{id} eq $fresh->{i
   'verify-email -> 200 {user} with emailVerified (a Bearer is ignored)');
 ($res, $j) = api(POST => '/auth/verify-email', body => { token => $tok });
 t($res->code == 200, 'a used token answers 200 again');
+t(db("SELECT count(*) FROM audit_log WHERE action = 'auth.email_verified'"
+     . " AND subject_id = :'p1'", $fresh->{id}) == 1,
+  'verification is audited once (auth.email_verified)');
 ($res) = api(POST => '/auth/verify-email', body => { token => 'B' x 43 });
 t(problem_ok($res, 400, 'invalid_or_expired_token'), 'unknown -> 400');
 ($res) = api(POST => '/auth/verify-email', body => { token => 42 });
