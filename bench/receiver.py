@@ -5,7 +5,9 @@ Usage: receiver.py DIR NAME
 Binds 127.0.0.1 on a free port, writes it to DIR/NAME.port and appends one
 JSON line per POST (path, headers, body as text) to DIR/NAME.jsonl.  The
 file DIR/NAME.mode switches behaviour per request: "ok" (default, 200),
-"hang" (never answers: holds the connection until the process ends).
+"hang" (never answers: holds the connection until the process ends),
+"sink" (200, but records only path and body size: cheap enough not to
+compete with the server measured, bench/ab).
 Stdlib only; stops on SIGTERM.
 """
 import http.server
@@ -32,13 +34,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self):
-        if mode() == "hang":
+        m = mode()
+        if m == "hang":
             while True:
                 time.sleep(3600)
         n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n).decode("utf-8", "replace")
-        rec = {"path": self.path, "headers": dict(self.headers.items()),
-               "body": body}
+        raw = self.rfile.read(n)
+        if m == "sink":
+            rec = {"path": self.path, "bytes": len(raw)}
+        else:
+            rec = {"path": self.path, "headers": dict(self.headers.items()),
+                   "body": raw.decode("utf-8", "replace")}
         with LOCK, open(os.path.join(DIR, NAME + ".jsonl"), "a") as f:
             f.write(json.dumps(rec) + "\n")
         out = b"{}"
