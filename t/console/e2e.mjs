@@ -287,7 +287,7 @@ await step('rate limit', async () => {
   await p2.waitForSelector('input[name=email]');
   let text = '';
   for (let i = 0; i < 12 && !/Try again in/.test(text); i++) {
-    await p2.fill('input[name=email]', env.USER_EMAIL);
+    await p2.fill('input[name=email]', 'nobody.locked@example.com');
     await p2.fill('input[name=password]', 'wrong-password-' + i);
     await p2.click('button:text("Sign in")');
     await p2.waitForSelector('.msg .error');
@@ -427,6 +427,44 @@ if (env.E2E_PART2) {
     await page.click('button:text("Turn off")');
     await page.waitForSelector('button:text("Set up two-factor")');
     ok(true, 'MFA can be turned off from the console');
+  });
+
+  await step('export, user sessions and MFA reset', async () => {
+    await signIn(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+    await page.waitForSelector('main h1:text("Dashboard")');
+    // CSV export of the filtered table, through the browser's download
+    await page.goto(A + '/console/#/leads?search=Keyboard%20Target');
+    await page.waitForSelector('table.data tbody tr');
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button:text("Export CSV")')]);
+    const csv = readFileSync(await dl.path(), 'utf8');
+    const lines = csv.split('\r\n').filter((x) => x);
+    ok(/^leads-\d{8}\.csv$/.test(dl.suggestedFilename()) && lines[0].startsWith('id,name,email') && lines.length === 2
+       && lines[1].includes('Keyboard Target'), 'CSV export downloads the filtered leads', `${dl.suggestedFilename()} ${lines.length} ${lines[0]}`);
+    // a USER with MFA: the admin sees their sessions and resets their MFA
+    const ul = await api('POST', '/auth/login', { email: env.USER_EMAIL, password: env.USER_PASSWORD });
+    const ut = ul.body.accessToken;
+    const su = await api('POST', '/auth/mfa/totp/setup', { password: env.USER_PASSWORD }, ut);
+    const en = await api('POST', '/auth/mfa/totp/enable', { code: totp(su.body.secret) }, ut);
+    ok(en.status === 200, 'the USER turned MFA on (through the API)', en.status);
+    const again = await api('POST', '/auth/login', { email: env.USER_EMAIL, password: env.USER_PASSWORD });
+    await page.goto(A + '/console/#/users?search=' + encodeURIComponent(env.USER_EMAIL));
+    await page.waitForSelector('table.data tbody tr');
+    await page.locator('table.data tbody tr').first().locator('button:text("Sessions")').click();
+    await page.waitForSelector('dialog[open] h2');
+    const items = await page.locator('dialog[open] ul.list li').count();
+    ok(items >= 1, 'the admin sees the USER\'s sessions', items);
+    await page.click('dialog[open] button:text("Revoke all")');
+    await page.waitForSelector('.toast:text("Sessions revoked.")');
+    const after = await api('GET', '/auth/profile', null, ut);
+    ok(after.status === 401, 'revoking them from the console ends the USER\'s tokens', after.status);
+    await page.goto(A + '/console/#/users?search=' + encodeURIComponent(env.USER_EMAIL));
+    await page.waitForSelector('table.data tbody tr button:text("Reset MFA"):not([disabled])');
+    await page.locator('table.data tbody tr').first().locator('button:text("Reset MFA")').click();
+    await page.click('dialog[open] button:text("Reset MFA")');
+    await page.waitForSelector('.toast:text("Two-factor authentication reset.")');
+    const plain = await api('POST', '/auth/login', { email: env.USER_EMAIL, password: env.USER_PASSWORD });
+    ok(again.body.mfaRequired === true && plain.status === 200 && plain.body.accessToken && !plain.body.mfaRequired,
+      'Reset MFA turns the USER\'s second factor off', JSON.stringify(plain.body).slice(0, 60));
   });
   await step('forgot password error detail', async () => {
     await page.click('#signout');
