@@ -93,6 +93,11 @@ lcrm_pg_start() {
             -c "CREATE EXTENSION IF NOT EXISTS btree_gist" \
             -c "CREATE EXTENSION IF NOT EXISTS pg_trgm" >/dev/null
     fi
+    # this private cluster's owner role (tests, drills, the operator of the
+    # dev cluster) sees and may end the app role's sessions, as a
+    # superuser would
+    psql -X -q -v ON_ERROR_STOP=1 \
+        -c "GRANT pg_read_all_stats, pg_signal_backend TO leadcrm" >/dev/null
     export PGUSER=leadcrm PGDATABASE=leadcrm
     "$LCRM_ROOT/scripts/migrate" >&2 || lcrm_die "migrations failed"
 }
