@@ -10,7 +10,7 @@ use LeadCRM::Test;
 use Digest::SHA qw(sha256_hex);
 use Time::HiRes qw(sleep);
 
-plan tests => 43;
+plan tests => 42;
 
 sub t {
     my ($cond, $name) = @_;
