@@ -15,6 +15,7 @@
 #include "lcrm_fields.h"
 #include "lcrm_http.h"
 #include "lcrm_json.h"
+#include "lcrm_list.h"
 #include "lcrm_private.h"
 #include "lcrm_query.h"
 #include "lcrm_role.h"
@@ -32,19 +33,6 @@
 static const char *const sql_create =
     "SELECT lcrm_apikey_create(CAST(lcrm_actx(%s, %s) AS uuid), %s, %s, %s,"
     " string_to_array(%s, ' '), CAST(%s AS timestamptz))";
-static const char *const sql_list =
-    "SELECT json_build_object('data', coalesce((SELECT json_agg(p.j ORDER BY"
-    " p.created_at DESC, p.id DESC) FROM (SELECT lcrm_apikey_json(k) AS j,"
-    " k.created_at, k.id FROM api_keys k WHERE k.revoked_at IS NULL"
-    " AND (CAST(%s AS uuid) IS NULL OR k.user_id = CAST(%s AS uuid))"
-    " ORDER BY k.created_at DESC, k.id DESC"
-    " LIMIT CAST(%s AS integer) OFFSET CAST(%s AS integer)) p), '[]'::json),"
-    " 'pagination', (SELECT json_build_object('page', CAST(%s AS integer),"
-    " 'limit', CAST(%s AS integer), 'total', c.n, 'totalPages',"
-    " (c.n + CAST(%s AS integer) - 1) / CAST(%s AS integer),"
-    " 'totalIsExact', true) FROM (SELECT count(*) AS n FROM api_keys k"
-    " WHERE k.revoked_at IS NULL AND (CAST(%s AS uuid) IS NULL"
-    " OR k.user_id = CAST(%s AS uuid))) c))";
 static const char *const sql_get =
     "SELECT lcrm_apikey_json(k) FROM api_keys k WHERE k.id = CAST(%s AS uuid)"
     " AND k.revoked_at IS NULL"
@@ -60,7 +48,28 @@ static const lcrm_field_t create_fields[] = {
 };
 #define NCREATE ((int)(sizeof(create_fields) / sizeof(create_fields[0])))
 
-static const char *const list_query[] = {"page", "limit", "userId", NULL};
+static const char *const list_query[] = {"page", "limit", "cursor", "userId",
+                                        NULL};
+
+/*
+ * GET /api/keys through the list toolkit: live (unrevoked) keys, newest
+ * first, ties by id.  userId is a filter (so it travels in a cursor); the
+ * owner scope is added from the caller on every request, never taken from
+ * a cursor.
+ */
+static const lcrm_list_filter_t list_filters[] = {
+    {"userId", " AND k.user_id = CAST(%s AS uuid)", 1, lcrm_list_uuid},
+};
+static const lcrm_list_sort_t list_sorts[] = {
+    {"-createdAt", {{"k.created_at", "timestamptz", 1, 0},
+                    {"k.id", "uuid", 1, 0}, {NULL}}},
+};
+static const lcrm_list_def_t keys_list_def = {
+    "GET /api/keys", " FROM api_keys k", " WHERE k.revoked_at IS NULL",
+    "lcrm_apikey_json(k)", list_filters,
+    (int)(sizeof(list_filters) / sizeof(list_filters[0])), list_sorts,
+    (int)(sizeof(list_sorts) / sizeof(list_sorts[0])), NULL, NULL, NULL, 1
+};
 
 /*
  * Takes "scopes" out of the body and checks it: a non-empty array of
@@ -173,35 +182,23 @@ static int keys_create(lcrm_ctx_t *ctx)
 
 static int keys_list(lcrm_ctx_t *ctx)
 {
-    request_rec *r = ctx->r;
-    const char *field, *why, *user = apr_table_get(ctx->query, "userId");
-    const char *args[10], *json, *limit;
-    apr_array_header_t *errors;
-    lcrm_page_t pg;
-    lcrm_db_rc_e rc;
+    lcrm_list_t l;
 
-    if (lcrm_query_page(ctx->query, &pg, &field, &why) != APR_SUCCESS
-        || (user && !lcrm_is_uuid(user) && (field = "userId")
-            && (why = "must be a UUID"))) {
-        errors = apr_array_make(r->pool, 1, sizeof(lcrm_field_error_t));
-        lcrm_fields_error(errors, field, why);
-        return lcrm_problem_fields(r, "invalid_query",
-                                   "invalid query parameters", errors);
+    if (lcrm_list_begin(&l, ctx, &keys_list_def)) {
+        return OK;
     }
-    if (user && ctx->caller->role != LCRM_ROLE_SUPER_ADMIN) {
-        return lcrm_problem(r, "forbidden", "userId is for super admins");
+    if (lcrm_list_has(&l, "userId")) {
+        /* from the query or from a cursor: either way the caller decides */
+        if (ctx->caller->role != LCRM_ROLE_SUPER_ADMIN) {
+            return lcrm_problem(ctx->r, "forbidden",
+                                "userId is for super admins");
+        }
     }
-    user = user ? lcrm_uuid_lower(r->pool, user) : ctx->caller->user_id;
-    limit = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.limit);
-    args[0] = args[1] = args[8] = args[9] = user;
-    args[2] = args[5] = args[6] = args[7] = limit;
-    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.offset);
-    args[4] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, pg.page);
-    if ((rc = lcrm_db_value(lcrm_db(r), sql_list, 10, args, &json))) {
-        return lcrm_ctx_db_problem(ctx, (int)rc);
+    else {
+        lcrm_list_scope(&l, " AND k.user_id = CAST(%s AS uuid)",
+                        ctx->caller->user_id);
     }
-    lcrm_no_store(r);
-    return lcrm_respond_json(r, HTTP_OK, json);
+    return lcrm_list_respond(&l);
 }
 
 static const char *is_super(lcrm_ctx_t *ctx)

@@ -19,6 +19,7 @@
 #include "lcrm_metrics.h"
 #include "lcrm_password.h"
 #include "lcrm_private.h"
+#include "lcrm_list.h"
 #include "lcrm_query.h"
 #include "lcrm_role.h"
 #include "lcrm_router.h"
@@ -46,9 +47,6 @@ static const char *const sql_verified =
     "SELECT email_verified FROM users WHERE id = CAST(%s AS uuid)";
 static const char *const sql_drop_session =
     "SELECT lcrm_revoke_sessions(CAST(%s AS uuid), NULL, 'logout')";
-static const char *const sql_notifications =
-    "SELECT lcrm_mail_notifications(%s, %s, %s, CAST(%s AS timestamptz),"
-    " CAST(%s AS timestamptz), CAST(%s AS integer), CAST(%s AS integer))";
 
 /* ---- field tables ---------------------------------------------------------- */
 
@@ -329,85 +327,77 @@ static const char *const kinds[] = {
     "booking_cancelled", "booking_reminder", "lead_alert", "lead_assigned",
     "mfa_disabled", "identity_linked", NULL};
 
-static int one_of(const char *v, const char *const *set)
-{
-    for (; *set; set++) {
-        if (!strcmp(v, *set)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* status, kind, recipient, from, to; NULL or the bad name and *why. */
-static const char *notification_filters(lcrm_ctx_t *ctx, const char **v,
-                                        const char **why)
+static const char *check_status(apr_pool_t *pool, const char *v,
+                                const char **out)
 {
     static const char *const statuses[] = {"QUEUED", "SENT", "FAILED", NULL};
-    static const char *const names[] = {"status", "kind", "recipient", "from",
-                                        "to"};
-    apr_time_t t[2] = {0, 0};
-    int i;
 
-    for (i = 0; i < 5; i++) {
-        v[i] = apr_table_get(ctx->query, names[i]);
-    }
-    if (v[0] && !one_of(v[0], statuses)) {
-        *why = "must be QUEUED, SENT or FAILED";
-        return "status";
-    }
-    if (v[1] && !one_of(v[1], kinds)) {
-        *why = "must be a notification kind";
-        return "kind";
-    }
-    if (v[2] && (lcrm_check_email(v[2]) || strlen(v[2]) > 254)) {
-        *why = "must be an email address";
-        return "recipient";
-    }
-    for (i = 3; i < 5; i++) {
-        if (v[i] && lcrm_parse_rfc3339(v[i], &t[i - 3])) {
-            *why = "must be an RFC 3339 timestamp";
-            return names[i];
-        }
-    }
-    if (v[3] && v[4] && t[0] > t[1]) {
-        *why = "must not be before from";
-        return "to";
-    }
-    return NULL;
+    (void)pool;
+    *out = v;
+    return lcrm_list_enum(statuses, v) ? "must be QUEUED, SENT or FAILED"
+                                       : NULL;
 }
+
+static const char *check_kind(apr_pool_t *pool, const char *v,
+                              const char **out)
+{
+    (void)pool;
+    *out = v;
+    return lcrm_list_enum(kinds, v) ? "must be a notification kind" : NULL;
+}
+
+static const char *check_recipient(apr_pool_t *pool, const char *v,
+                                   const char **out)
+{
+    (void)pool;
+    *out = v;
+    return lcrm_check_email(v) || strlen(v) > 254 ? "must be an email address"
+                                                  : NULL;
+}
+
+/*
+ * The outbox list through the list toolkit: newest first, ties by id;
+ * recipient matches to_addr case-insensitively (mail_outbox_to_idx);
+ * from (inclusive) and to (exclusive) filter created_at.
+ */
+static const lcrm_list_filter_t notification_filters[] = {
+    {"status", " AND o.status = CAST(%s AS text)", 1, check_status},
+    {"kind", " AND o.kind = CAST(%s AS text)", 1, check_kind},
+    {"recipient", " AND lower(o.to_addr) = lower(CAST(%s AS text))", 1,
+     check_recipient},
+    {"from", " AND o.created_at >= CAST(%s AS timestamptz)", 1,
+     lcrm_list_time},
+    {"to", " AND o.created_at < CAST(%s AS timestamptz)", 1, lcrm_list_time},
+};
+static const lcrm_list_sort_t notification_sorts[] = {
+    {"-createdAt", {{"o.created_at", "timestamptz", 1, 0},
+                    {"o.id", "uuid", 1, 0}, {NULL}}},
+};
+static const lcrm_list_def_t notification_list_def = {
+    "GET /api/notifications", " FROM mail_outbox o", " WHERE TRUE",
+    "lcrm_mail_notification_json(o)", notification_filters,
+    (int)(sizeof(notification_filters) / sizeof(notification_filters[0])),
+    notification_sorts,
+    (int)(sizeof(notification_sorts) / sizeof(notification_sorts[0])),
+    "from", "to", NULL, 1
+};
 
 static int notifications_list(lcrm_ctx_t *ctx)
 {
-    request_rec *r = ctx->r;
-    const char *args[7], *field, *why, *json;
-    apr_array_header_t *errors;
-    lcrm_page_t page;
-    lcrm_db_rc_e rc;
+    lcrm_list_t l;
 
     if (ctx->caller->role < LCRM_ROLE_SUPER_ADMIN) {
-        return lcrm_problem(r, "forbidden", "super administrators only");
+        return lcrm_problem(ctx->r, "forbidden", "super administrators only");
     }
-    if (lcrm_query_page(ctx->query, &page, &field, &why) == APR_SUCCESS) {
-        field = notification_filters(ctx, args, &why);
+    if (lcrm_list_begin(&l, ctx, &notification_list_def)) {
+        return OK;
     }
-    if (field) {
-        errors = apr_array_make(r->pool, 1, sizeof(lcrm_field_error_t));
-        lcrm_fields_error(errors, field, why);
-        return lcrm_problem_fields(r, "invalid_query",
-                                   "invalid query parameters", errors);
-    }
-    args[5] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, page.page);
-    args[6] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, page.limit);
-    if ((rc = lcrm_db_value(lcrm_db(r), sql_notifications, 7, args, &json))) {
-        return lcrm_ctx_db_problem(ctx, (int)rc);
-    }
-    lcrm_no_store(r);
-    return lcrm_respond_json(r, HTTP_OK, json);
+    return lcrm_list_respond(&l);
 }
 
 static const char *const notifications_query[] = {
-    "page", "limit", "status", "kind", "recipient", "from", "to", NULL};
+    "page", "limit", "cursor", "status", "kind", "recipient", "from", "to",
+    NULL};
 
 static const lcrm_route_t notifications_routes[] = {
     LCRM_ENDPOINT("GET", "/api/notifications", notifications_list,
