@@ -466,6 +466,47 @@ if (env.E2E_PART2) {
     ok(again.body.mfaRequired === true && plain.status === 200 && plain.body.accessToken && !plain.body.mfaRequired,
       'Reset MFA turns the USER\'s second factor off', JSON.stringify(plain.body).slice(0, 60));
   });
+
+  await step('role change, password change, the lead page lists consultations', async () => {
+    // roles within the hierarchy (SUPER_ADMIN grants ADMIN), then back
+    await page.goto(A + '/console/#/users?search=' + encodeURIComponent(env.USER_EMAIL));
+    await page.waitForSelector('table.data tbody tr');
+    await page.locator('table.data tbody tr').first().locator('select[name=role]').selectOption('ADMIN');
+    await page.waitForSelector('.toast:text("updated.")');
+    const lst = await api('POST', '/auth/login', { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
+    const ut = (await api('GET', '/api/users?search=' + encodeURIComponent(env.USER_EMAIL), null, lst.body.accessToken)).body.data[0];
+    ok(ut.role === 'ADMIN', 'a role is changed from the users view', ut.role);
+    await page.goto(A + '/console/#/users?search=' + encodeURIComponent(env.USER_EMAIL));
+    await page.waitForSelector('table.data tbody tr');
+    await page.locator('table.data tbody tr').first().locator('select[name=role]').selectOption('USER');
+    await page.waitForSelector('.toast:text("updated.")');
+    // the lead page lists the lead's consultations
+    const lead = (await api('GET', '/api/leads?search=Keyboard%20Target', null, lst.body.accessToken)).body.data[0];
+    const when = new Date(Date.now() + 7 * 86400000);
+    const booked = (await api('GET', '/api/consultations/availability?date=' + when.toISOString().slice(0, 10), null)).body.slots[0];
+    if (booked) {
+      const b = await api('POST', '/api/consultations', { name: 'Keyboard Target', email: 'kb.target@example.com', topic: 'Follow-up call',
+        scheduledAt: booked.start, leadId: lead.id }, lst.body.accessToken);
+      ok(b.status === 201, 'a consultation booked for the lead', b.status);
+    } else {
+      ok(true, 'a closed day: no consultation booked # skip');
+    }
+    await page.goto(A + `/console/#/leads/${lead.id}`);
+    await page.waitForSelector('form[aria-label="Lead details"]');
+    const listed = await page.locator('ul.list li').count();
+    ok(listed >= 1, 'the lead page lists its consultations', listed);
+    // change my password, then sign in with the new one
+    const newPw = env.ADMIN_PASSWORD + '-2';
+    await page.goto(A + '/console/#/account/password');
+    await page.fill('input[name=currentPassword]', env.ADMIN_PASSWORD);
+    await page.fill('input[name=newPassword]', newPw);
+    await page.click('button:text("Change password")');
+    await page.waitForSelector('.msg .ok');
+    const oldLogin = await api('POST', '/auth/login', { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
+    const newLogin = await api('POST', '/auth/login', { email: env.ADMIN_EMAIL, password: newPw });
+    ok(oldLogin.status === 401 && newLogin.status === 200, 'the password is changed from My account', `${oldLogin.status} ${newLogin.status}`);
+    await api('POST', `/api/users/${newLogin.body.user.id}/change-password`, { currentPassword: newPw, newPassword: env.ADMIN_PASSWORD }, newLogin.body.accessToken);
+  });
   await step('forgot password error detail', async () => {
     await page.click('#signout');
     await page.goto(A + '/console/#/login?forgot=1');
