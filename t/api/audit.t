@@ -80,7 +80,7 @@ t($by{'apikey.revoked'}{actorId} eq $id, 'key revoked');
 t($by{'auth.password_changed'}{actorId} eq $id, 'password changed');
 t($by{'user.deleted'}{actorId} eq $super->{id}, 'deleted by super');
 t(!grep({ ($_->{ipAddress} // '') ne $IP } @entries), 'every entry has the client address');
-my @bad_ids = grep { ($_->{requestId} // '') !~ /^[A-Za-z0-9@_-]{10,}$/ } @entries;
+my @bad_ids = grep { ($_->{requestId} // '') !~ /^[A-Za-z0-9\@_-]{10,}$/ } @entries;
 print "# entry without a request id: $_->{action} ", ($_->{requestId} // 'null'), "\n" for @bad_ids;
 t(!@bad_ids, 'request ids')
     or print map({ "# $_->{action} " . ($_->{requestId} // 'null') . "\n" } @entries);
