@@ -252,16 +252,6 @@ static PGresult *ensure_prepared(ap_dbd_t *dbd, PGconn *conn,
         return NULL;
     }
     res = PQprepare(conn, name, to_pg_sql(p, sql), nargs, NULL);
-    /* 42P05: the server already has it (our set was forgotten while the
-     * connection survived); names are digests of the SQL, so it is this
-     * very statement: remember it and go on */
-    if (res && PQresultStatus(res) != PGRES_COMMAND_OK
-        && PQresultErrorField(res, PG_DIAG_SQLSTATE)
-        && !strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42P05")
-        && PQtransactionStatus(conn) == PQTRANS_IDLE) {
-        PQclear(res);
-        res = PQmakeEmptyPGresult(conn, PGRES_COMMAND_OK);
-    }
     if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
         PQclear(res);
         apr_hash_set(set, apr_pstrdup(dbd->pool, name), APR_HASH_KEY_STRING,
