@@ -23,6 +23,7 @@ struct lcrm_db {
     request_rec *r;
     ap_dbd_t *dbd;
     int tried;
+    const char *name;   /* the statement being run */
     const char *why;    /* the last failure: primary message + SQLSTATE */
 };
 
@@ -93,16 +94,41 @@ static ap_dbd_t *connection(lcrm_db_t *db)
  * Names of the statements this module has prepared on one pooled
  * connection, kept with the connection (its pool lives as long as it).  A
  * connection is used by one request at a time, so no lock is needed.
+ *
+ * The set describes one server session: the backend process it was
+ * built on is recorded with it.  A connection can be reset behind this
+ * module's back (mod_dbd's check at acquire time, the mail worker's
+ * apr_dbd_check_conn, both PQreset a broken connection): the new backend
+ * has no statements, so a set whose backend is not the connection's
+ * current one is emptied before use.  Without that, the first 26000 after
+ * such a reset used to empty the set while statements prepared since the
+ * reset stayed on the server, and their next PREPARE failed with 42P05 on
+ * that connection for good.
  */
+typedef struct {
+    int backend_pid;
+    apr_hash_t *names;
+} prepared_t;
+
 static apr_hash_t *prepared_set(ap_dbd_t *dbd)
 {
-    void *h = NULL;
-    apr_pool_userdata_get(&h, "lcrm-prepared", dbd->pool);
-    if (!h) {
-        h = apr_hash_make(dbd->pool);
-        apr_pool_userdata_setn(h, "lcrm-prepared", NULL, dbd->pool);
+    void *v = NULL;
+    prepared_t *set;
+    PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    int pid = conn ? PQbackendPID(conn) : 0;
+
+    apr_pool_userdata_get(&v, "lcrm-prepared", dbd->pool);
+    if (!(set = v)) {
+        set = apr_palloc(dbd->pool, sizeof(*set));
+        set->backend_pid = pid;
+        set->names = apr_hash_make(dbd->pool);
+        apr_pool_userdata_setn(set, "lcrm-prepared", NULL, dbd->pool);
     }
-    return h;
+    else if (set->backend_pid != pid) {
+        apr_hash_clear(set->names);
+        set->backend_pid = pid;
+    }
+    return set->names;
 }
 
 /* "lcrm_" + FNV-1a of the SQL text: one name per distinct statement. */
@@ -234,7 +260,9 @@ static run_state_e classify(lcrm_db_t *db, PGconn *conn, PGresult *res,
         return sent ? RUN_LOST : RUN_RETRY;
     }
     if (state && !strcmp(state, "26000")) {
-        apr_hash_clear(prepared_set(dbd));
+        /* this statement only: the others this session prepared since
+         * are still on the server */
+        apr_hash_set(prepared_set(dbd), db->name, APR_HASH_KEY_STRING, NULL);
         return RUN_RETRY;
     }
     return state && !strncmp(state, "57", 2) ? RUN_DOWN : RUN_SQL_ERROR;
@@ -315,7 +343,7 @@ static lcrm_db_rc_e run_statement(lcrm_db_t *db, const char *sql,
                                   apr_array_header_t *rows, int *affected)
 {
     ap_dbd_t *dbd = connection(db);
-    const char *name = statement_name(db->r->pool, sql);
+    const char *name = db->name = statement_name(db->r->pool, sql);
     run_state_e how = RUN_SQL_ERROR;
     PGconn *conn;
     int attempt;
