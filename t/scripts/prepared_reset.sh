@@ -13,7 +13,8 @@
 #      and the lead statements C are prepared on the new backend;
 #   5. GET /auth/profile: its statements (in S) are missing on the server;
 #   6. POST /api/leads again.
-# Before a75ecaa, step 5 got 26000, emptied the whole set and retried;
+# Before a75ecaa, the first statement of S run after the reset (step 4
+# or 5, after some of C) got 26000, emptied the whole set and was retried;
 # C stayed on the server but left the set, so step 6 PREPAREd C again:
 # 42P05 "already exists", a 5xx, on that connection for good.  Now every
 # step is 2xx and no 42P05 is logged.  The module under test is
