@@ -14,6 +14,7 @@
 #include <apr_lib.h>
 #include <apr_optional.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <apr_strings.h>
 #include <http_request.h>
 
@@ -23,6 +24,7 @@ struct lcrm_db {
     request_rec *r;
     ap_dbd_t *dbd;
     int tried;
+    int drained;        /* revive() just read the idle connection */
     const char *name;   /* the statement being run */
     const char *why;    /* the last failure: primary message + SQLSTATE */
 };
@@ -51,24 +53,61 @@ lcrm_db_t *lcrm_db(request_rec *r)
 static apr_hash_t *prepared_set(ap_dbd_t *dbd);
 
 /*
+ * Has the server sent anything on this connection since it was last
+ * read?  One poll(2) with no wait: "nothing" is the common case and then
+ * costs no further call (reading an idle socket until EAGAIN cost up to
+ * four recv(2) per statement).  A poll error counts as input, so that
+ * PQconsumeInput reports it.
+ */
+static int has_input(PGconn *conn)
+{
+    struct pollfd pfd;
+
+    pfd.fd = PQsocket(conn);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return pfd.fd >= 0 && poll(&pfd, 1, 0) != 0;
+}
+
+/*
+ * Reads what the server left on a connection that was not in use: a
+ * terminated backend leaves its FATAL message and then end of file (the
+ * first read returns the message, the next one sees the end).  True when
+ * the connection is still good afterwards.
+ */
+static int drain(PGconn *conn)
+{
+    int i;
+
+    for (i = 0; i < 3 && PQstatus(conn) == CONNECTION_OK && has_input(conn);
+         i++) {
+        if (!PQconsumeInput(conn)) {
+            break;
+        }
+    }
+    return PQstatus(conn) == CONNECTION_OK;
+}
+
+/*
  * An idle pooled connection whose server went away (a restart, a killed
  * primary) still looks fine to libpq until it reads.  Read what is pending
- * (non-blocking; normally nothing) before any statement is sent: on EOF
- * the connection is reset at once (libpq multi-host: to whichever node now
- * accepts writes), so no statement is ever sent into a dead connection.
+ * before any statement is sent: on EOF the connection is reset at once
+ * (libpq multi-host: to whichever node now accepts writes), so no
+ * statement is ever sent into a dead connection.
  */
 static void revive(lcrm_db_t *db)
 {
     ap_dbd_t *dbd = db->dbd;
     PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
 
-    if (conn && (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)) {
+    if (conn && !drain(conn)) {
         apr_hash_clear(prepared_set(dbd));
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, db->r, LCRM_LOGNO(01810)
                       "idle database connection was closed by the server; "
                       "reconnecting");
         apr_dbd_check_conn(dbd->driver, db->r->pool, dbd->handle);
     }
+    db->drained = 1;
 }
 
 /* Acquires the request's connection once; NULL when PostgreSQL is down. */
@@ -198,17 +237,15 @@ static const char *failure_text(apr_pool_t *p, PGconn *conn, PGresult *res)
 static int ready(lcrm_db_t *db, PGconn *conn)
 {
     ap_dbd_t *dbd = db->dbd;
-    int i;
 
-    /* a terminated backend leaves its FATAL message and then end of
-     * file: the first read returns the message, a later one sees the
-     * end (an idle connection has nothing to read: each is one recv) */
-    for (i = 0; i < 3 && PQstatus(conn) == CONNECTION_OK; i++) {
-        if (!PQconsumeInput(conn)) {
-            break;
+    /* the first statement of a request follows revive() at once */
+    if (db->drained) {
+        db->drained = 0;
+        if (PQstatus(conn) == CONNECTION_OK) {
+            return 1;
         }
     }
-    if (PQstatus(conn) == CONNECTION_OK) {
+    else if (drain(conn)) {
         return 1;
     }
     apr_hash_clear(prepared_set(dbd));

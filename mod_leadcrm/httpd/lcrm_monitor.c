@@ -195,6 +195,7 @@ typedef struct {
     char **items;
     apr_size_t *lens;
     int head, count, cap;
+    volatile apr_uint32_t full;  /* count == cap, readable without lock */
 } queue_t;
 
 typedef struct {
@@ -238,6 +239,20 @@ int lcrm_monitor_enabled(lcrm_export_kind_e kind)
     return the_exporter && the_exporter->enabled[kind];
 }
 
+int lcrm_monitor_accepts(lcrm_export_kind_e kind)
+{
+    exporter_t *e = the_exporter;
+
+    if (!e || !e->enabled[kind]) {
+        return 0;
+    }
+    if (apr_atomic_read32(&e->q[kind].full)) {
+        lcrm_metrics_count(e->s, m_dropped[kind]);
+        return 0;
+    }
+    return 1;
+}
+
 apr_status_t lcrm_monitor_enqueue(lcrm_export_kind_e kind, const char *doc,
                                   apr_size_t len)
 {
@@ -264,6 +279,7 @@ apr_status_t lcrm_monitor_enqueue(lcrm_export_kind_e kind, const char *doc,
         q->items[tail] = copy;
         q->lens[tail] = len;
         q->count++;
+        apr_atomic_set32(&q->full, q->count == q->cap);
         /* errors go out at once; spans when a batch is ready */
         if (kind == LCRM_EXPORT_SENTRY || q->count >= OTLP_BATCH) {
             apr_thread_cond_signal(e->wake);
@@ -287,6 +303,9 @@ static int take(queue_t *q, char **items, apr_size_t *lens, int max)
         lens[n++] = q->lens[q->head];
         q->head = (q->head + 1) % q->cap;
         q->count--;
+    }
+    if (n) {
+        apr_atomic_set32(&q->full, 0);
     }
     return n;
 }

@@ -64,6 +64,15 @@ void lcrm_monitor_child_init(apr_pool_t *pchild, server_rec *s);
 int lcrm_monitor_enabled(lcrm_export_kind_e kind);
 
 /*
+ * Non-zero when a document of this kind would be queued now.  When the
+ * queue is full the drop is counted here and 0 returned, so that a caller
+ * skips building a document nobody will send (a receiver that hangs must
+ * not make requests slower).  Read without the queue's lock: a document
+ * built after a 1 may still be dropped by lcrm_monitor_enqueue.
+ */
+int lcrm_monitor_accepts(lcrm_export_kind_e kind);
+
+/*
  * Queues a document (copied; len bytes) for the exporter thread.  Never
  * blocks on the network; when the queue is full the document is dropped
  * and counted.  Returns APR_SUCCESS, APR_ENOSPC (dropped) or APR_ENOTIMPL
