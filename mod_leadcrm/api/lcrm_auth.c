@@ -94,20 +94,6 @@ static void set_refresh_cookie(lcrm_ctx_t *ctx, const char *token)
     lcrm_cookie_set_refresh(ctx->r, ctx->sc, token);
 }
 
-static int token_shaped(const char *t)
-{
-    apr_size_t i;
-    if (strlen(t) != 43) {
-        return 0;
-    }
-    for (i = 0; i < 43; i++) {
-        if (!apr_isalnum(t[i]) && t[i] != '-' && t[i] != '_') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* A new refresh token and its hash. */
 static apr_status_t new_refresh(lcrm_ctx_t *ctx, const char **token,
                                 const char **hash)
@@ -390,7 +376,7 @@ static int auth_refresh(lcrm_ctx_t *ctx)
     default:
         break;
     }
-    if (!token_shaped(cookie)) {
+    if (!lcrm_token_shaped(cookie)) {
         set_refresh_cookie(ctx, NULL);
         return lcrm_problem(r, "invalid_token", "refresh token not valid");
     }
@@ -440,7 +426,7 @@ static int auth_logout(lcrm_ctx_t *ctx)
         return lcrm_problem(r, "origin_not_allowed", "origin not allowed");
     }
     if (lcrm_cookie_read_refresh(r, ctx->sc, &cookie) == LCRM_COOKIE_FOUND
-        && token_shaped(cookie)) {
+        && lcrm_token_shaped(cookie)) {
         args[0] = lcrm_ctx_audit(ctx);
         args[1] = lcrm_sha256_hex(r->pool, cookie, strlen(cookie));
         rc = lcrm_db_value(lcrm_db(r), sql_logout, 2, args, &user);

@@ -75,21 +75,6 @@ static int accepted(request_rec *r)
     return lcrm_respond_json(r, HTTP_ACCEPTED, "{\"status\":\"accepted\"}");
 }
 
-/* A token as mailed: 43 characters of base64url (256 bits). */
-static int token_shaped(const char *t)
-{
-    apr_size_t i;
-    if (strlen(t) != 43) {
-        return 0;
-    }
-    for (i = 0; i < 43; i++) {
-        if (!apr_isalnum(t[i]) && t[i] != '-' && t[i] != '_') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /*
  * The mail class (per client address) is counted before the body is
  * read, so 400s count and a 503 (mail off) does not.  Returns 1 when an
@@ -224,7 +209,7 @@ int lcrm_mail_verify_email(lcrm_ctx_t *ctx)
     if (lcrm_fields_extract(r->pool, ctx->body, token_fields, 1, &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
-    if (!token_shaped(f.values[0])) {
+    if (!lcrm_token_shaped(f.values[0])) {
         return lcrm_problem(r, "invalid_or_expired_token",
                             "the link is invalid or has expired");
     }
@@ -253,7 +238,7 @@ int lcrm_mail_password_reset(lcrm_ctx_t *ctx)
     if (lcrm_fields_extract(r->pool, ctx->body, reset_fields, 2, &f)) {
         return lcrm_ctx_invalid(ctx, f.errors);
     }
-    if (!token_shaped(f.values[0])) {
+    if (!lcrm_token_shaped(f.values[0])) {
         return lcrm_problem(r, "invalid_or_expired_token",
                             "the link is invalid or has expired");
     }

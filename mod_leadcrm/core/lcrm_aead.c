@@ -188,34 +188,6 @@ apr_status_t lcrm_aead_seal(apr_pool_t *p, const lcrm_aead_ring_t *ring,
     return APR_SUCCESS;
 }
 
-/* Strict unpadded base64url decoding; returns the length or -1. */
-static long b64url_decode(const char *in, apr_size_t n, unsigned char *out)
-{
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    apr_uint32_t acc = 0;
-    apr_size_t i;
-    int bits = 0;
-    long o = 0;
-
-    if (n % 4 == 1) {
-        return -1;
-    }
-    for (i = 0; i < n; i++) {
-        const char *pos = in[i] ? strchr(tab, in[i]) : NULL;
-        if (!pos) {
-            return -1;
-        }
-        acc = (acc << 6) | (apr_uint32_t)(pos - tab);
-        if ((bits += 6) >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    /* leftover bits must be zero (canonical form) */
-    return (acc & ((1u << bits) - 1)) ? -1 : o;
-}
-
 apr_status_t lcrm_aead_open(apr_pool_t *p, const lcrm_aead_ring_t *ring,
                             const char *sealed, const char *aad,
                             unsigned char **plain, apr_size_t *len)
@@ -223,7 +195,7 @@ apr_status_t lcrm_aead_open(apr_pool_t *p, const lcrm_aead_ring_t *ring,
     const char *id, *dot, *b64;
     const aead_key_t *k;
     unsigned char *raw, *out;
-    long n;
+    apr_size_t n;
 
     if (strncmp(sealed, "v1.", 3) || !(dot = strchr(id = sealed + 3, '.'))
         || !(k = ring_find(ring, id, (apr_size_t)(dot - id)))) {
@@ -233,12 +205,11 @@ apr_status_t lcrm_aead_open(apr_pool_t *p, const lcrm_aead_ring_t *ring,
     if (strlen(b64) > (LCRM_AEAD_MAX_PLAIN + NONCE_LEN + TAG_LEN) / 3 * 4 + 4) {
         return APR_EGENERAL;
     }
-    raw = apr_palloc(p, strlen(b64) / 4 * 3 + 3);
-    n = b64url_decode(b64, strlen(b64), raw);
-    if (n < NONCE_LEN + TAG_LEN) {
+    raw = lcrm_base64url_decode(p, b64, strlen(b64), &n);
+    if (!raw || n < NONCE_LEN + TAG_LEN) {
         return APR_EGENERAL;
     }
-    *len = (apr_size_t)n - NONCE_LEN - TAG_LEN;
+    *len = n - NONCE_LEN - TAG_LEN;
     out = apr_palloc(p, *len + 1);
     if (!gcm(0, k->key, raw, aad ? aad : "", raw + NONCE_LEN, *len, out,
              raw + NONCE_LEN + *len)) {

@@ -33,52 +33,6 @@ static void cursor_tag(apr_pool_t *pool, const unsigned char *master,
     OPENSSL_cleanse(key, sizeof(key));
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
-
-/*
- * Strict unpadded base64url: only the alphabet, a valid length, and the
- * one canonical spelling (unused low bits zero).  NULL when not.
- */
-static unsigned char *b64url_decode(apr_pool_t *pool, const char *s,
-                                    apr_size_t len, apr_size_t *outlen)
-{
-    unsigned char *out = apr_palloc(pool, len * 3 / 4 + 1);
-    apr_uint32_t acc = 0;
-    apr_size_t i, o = 0;
-    int bits = 0;
-
-    if (len % 4 == 1) {
-        return NULL;
-    }
-    for (i = 0; i < len; i++) {
-        int v = b64val(s[i]);
-        if (v < 0) {
-            return NULL;
-        }
-        acc = (acc << 6) | (apr_uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) {
-        return NULL; /* non-canonical trailing bits */
-    }
-    out[o] = '\0';
-    *outlen = o;
-    return out;
-}
-
 const char *lcrm_cursor_sign(apr_pool_t *pool, const unsigned char *master,
                              apr_size_t mlen, const char *endpoint,
                              const char *payload)
@@ -104,8 +58,8 @@ apr_status_t lcrm_cursor_open(apr_pool_t *pool, const unsigned char *master,
     if (clen > LCRM_CURSOR_MAX || !dot || dot == cursor) {
         return APR_EINVAL;
     }
-    body = b64url_decode(pool, cursor, (apr_size_t)(dot - cursor), &blen);
-    tag = b64url_decode(pool, dot + 1, strlen(dot + 1), &tlen);
+    body = lcrm_base64url_decode(pool, cursor, (apr_size_t)(dot - cursor), &blen);
+    tag = lcrm_base64url_decode(pool, dot + 1, strlen(dot + 1), &tlen);
     if (!body || !tag || tlen != sizeof(want)
         || memchr(body, '\0', blen)) {
         return APR_EINVAL;

@@ -113,3 +113,62 @@ const char *lcrm_key_load(apr_pool_t *pool, const char *path,
                         & (APR_GREAD | APR_WREAD | APR_GWRITE | APR_WWRITE)) != 0;
     return NULL;
 }
+
+/* The value of one base64url character, or -1. */
+static int b64url_value(char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+}
+
+unsigned char *lcrm_base64url_decode(apr_pool_t *pool, const char *s,
+                                     apr_size_t len, apr_size_t *outlen)
+{
+    unsigned char *out;
+    apr_uint32_t acc = 0;
+    apr_size_t i, o = 0;
+    int bits = 0;
+
+    if (len % 4 == 1) {
+        return NULL;
+    }
+    out = apr_palloc(pool, len / 4 * 3 + 3);
+    for (i = 0; i < len; i++) {
+        int v = b64url_value(s[i]);
+        if (v < 0) {
+            return NULL;
+        }
+        acc = (acc << 6) | (apr_uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0) {
+        return NULL;    /* non-canonical: unused low bits set */
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
+}
+
+int lcrm_token_shaped(const char *t)
+{
+    apr_size_t i, n = (LCRM_REFRESH_TOKEN_BYTES * 8 + 5) / 6;
+
+    if (strlen(t) != n) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (b64url_value(t[i]) < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -18,6 +18,14 @@
 apr_status_t lcrm_random_token(apr_pool_t *pool, apr_size_t nbytes,
                                const char **token);
 
+/*
+ * Non-zero when t has the shape of a token lcrm_random_token makes of
+ * LCRM_REFRESH_TOKEN_BYTES (refresh cookies, mailed links): exactly 43
+ * base64url characters.  Checked before any lookup, so that a malformed
+ * value never reaches the database.
+ */
+int lcrm_token_shaped(const char *t);
+
 /* SHA-256 of data as lowercase hex (64 characters) in pool memory. */
 const char *lcrm_sha256_hex(apr_pool_t *pool, const void *data,
                             apr_size_t len);
@@ -43,5 +51,15 @@ const char *lcrm_key_load(apr_pool_t *pool, const char *path,
 /* Base64url without padding, in pool memory. */
 const char *lcrm_base64url(apr_pool_t *pool, const unsigned char *data,
                            apr_size_t len);
+
+/*
+ * Strict unpadded base64url decoding of s[0..len): only the alphabet, no
+ * padding, a length a real encoding can have, and the one canonical
+ * spelling (unused low bits zero), so that a token, cursor or sealed value
+ * has exactly one accepted text.  Returns the bytes (NUL-terminated, not
+ * counted in *outlen) in pool memory, or NULL.
+ */
+unsigned char *lcrm_base64url_decode(apr_pool_t *pool, const char *s,
+                                     apr_size_t len, apr_size_t *outlen);
 
 #endif

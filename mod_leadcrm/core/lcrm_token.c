@@ -4,6 +4,7 @@
 #include "lcrm_token.h"
 #include "lcrm_json.h"
 #include "lcrm_role.h"
+#include "lcrm_secret.h"
 #include "lcrm_validate.h"
 
 #include <apr_strings.h>
@@ -12,51 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
-
-/* Decodes unpadded base64url; returns NULL on any invalid character. */
-static char *b64url_decode(apr_pool_t *pool, const char *s, apr_size_t len,
-                           apr_size_t *outlen)
-{
-    char *out = apr_palloc(pool, len * 3 / 4 + 3);
-    apr_size_t i, o = 0;
-    unsigned int acc = 0;
-    int bits = 0;
-
-    if (len % 4 == 1) {
-        return NULL;
-    }
-    for (i = 0; i < len; i++) {
-        int v = b64url_value(s[i]);
-        if (v < 0) {
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned int)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xFF);
-        }
-    }
-    out[o] = '\0';
-    *outlen = o;
-    return out;
-}
-
 /* Checks the raw header: alg exactly HS256, typ JWT if present; kid. */
 static const char *check_header(apr_pool_t *pool, const char *tok,
                                 apr_size_t hlen, const char **kid)
 {
     apr_size_t jlen;
-    const char *json = b64url_decode(pool, tok, hlen, &jlen), *why, *alg,
+    const char *json = (const char *)lcrm_base64url_decode(pool, tok, hlen,
+                                                             &jlen), *why, *alg,
                *typ;
     json_object *h;
 

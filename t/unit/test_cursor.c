@@ -4,6 +4,7 @@
  */
 #include "unit.h"
 #include "lcrm_cursor.h"
+#include "lcrm_secret.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -74,10 +75,64 @@ static void test_like_pattern(void)
     LCRM_ASSERT_STR(lcrm_like_pattern(lcrm_test_pool, ""), "%%");
 }
 
+/* The one strict base64url decoder every token, cursor and sealed value
+ * goes through (core/lcrm_secret). */
+static void test_base64url_decode(void)
+{
+    static const unsigned char bytes[] = {0xfb, 0xff, 0x00, 0x41, 0x42};
+    apr_size_t n = 99, i;
+    unsigned char *out;
+
+    /* round trip at every tail length (0, 1 and 2 bytes) */
+    for (i = 0; i <= sizeof(bytes); i++) {
+        const char *enc = lcrm_base64url(lcrm_test_pool, bytes, i);
+        out = lcrm_base64url_decode(lcrm_test_pool, enc, strlen(enc), &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+        LCRM_ASSERT_INT(n, i);
+        CU_ASSERT(memcmp(out, bytes, i) == 0);
+        CU_ASSERT(out[n] == '\0');
+    }
+    out = lcrm_base64url_decode(lcrm_test_pool, "-_8", 3, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    LCRM_ASSERT_INT(n, 2);
+    CU_ASSERT(out[0] == 0xfb && out[1] == 0xff);
+    /* refused: padding, the standard alphabet, a length no encoding has,
+     * non-canonical trailing bits ("QR" and "QQ" both would give "A") */
+    CU_ASSERT_PTR_NULL(lcrm_base64url_decode(lcrm_test_pool, "QQ==", 4, &n));
+    CU_ASSERT_PTR_NULL(lcrm_base64url_decode(lcrm_test_pool, "+/8", 3, &n));
+    CU_ASSERT_PTR_NULL(lcrm_base64url_decode(lcrm_test_pool, "QUJDR", 5, &n));
+    CU_ASSERT_PTR_NOT_NULL(lcrm_base64url_decode(lcrm_test_pool, "QQ", 2, &n));
+    CU_ASSERT_PTR_NULL(lcrm_base64url_decode(lcrm_test_pool, "QR", 2, &n));
+    CU_ASSERT_PTR_NULL(lcrm_base64url_decode(lcrm_test_pool, "Q Q", 3, &n));
+    CU_ASSERT_PTR_NULL(lcrm_base64url_decode(lcrm_test_pool, "Q\0Q", 3, &n));
+}
+
+/* lcrm_token_shaped: the shape of a 256-bit random token, nothing else */
+static void test_token_shaped(void)
+{
+    const char *t = NULL;
+    char *bad;
+
+    LCRM_ASSERT_INT(lcrm_random_token(lcrm_test_pool,
+                                      LCRM_REFRESH_TOKEN_BYTES, &t),
+                    APR_SUCCESS);
+    CU_ASSERT(lcrm_token_shaped(t));
+    CU_ASSERT(!lcrm_token_shaped(apr_pstrndup(lcrm_test_pool, t, 42)));
+    CU_ASSERT(!lcrm_token_shaped(apr_pstrcat(lcrm_test_pool, t, "A", NULL)));
+    bad = apr_pstrdup(lcrm_test_pool, t);
+    bad[10] = '+';
+    CU_ASSERT(!lcrm_token_shaped(bad));
+    bad[10] = '=';
+    CU_ASSERT(!lcrm_token_shaped(bad));
+    CU_ASSERT(!lcrm_token_shaped(""));
+}
+
 void lcrm_test_register_cursor(void)
 {
     CU_pSuite s = lcrm_test_suite("cursor");
     LCRM_TEST(s, test_round_trip);
     LCRM_TEST(s, test_refused);
     LCRM_TEST(s, test_like_pattern);
+    LCRM_TEST(s, test_base64url_decode);
+    LCRM_TEST(s, test_token_shaped);
 }
