@@ -109,6 +109,24 @@ lcrm_pg_stop() {
     lcrm_as_pg "$(lcrm_pg_bin)/pg_ctl" -D "$dir/pg" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# lcrm_httpd_conf_head DIR MODULE [MOD...]: the start of a drill's
+# httpd.conf on stdout: server root, pid file, runtime dir and error log in
+# DIR, ServerName 127.0.0.1, www-data, the event MPM, the modules every
+# drill needs (authz_core, authn_core, dbd, headers, unique_id, reqtimeout),
+# the extra modules named (e.g. alias mime dir) and mod_leadcrm from MODULE.
+# The caller adds Listen, LogLevel, the MPM sizing and the site.
+lcrm_httpd_conf_head() {
+    local dir=$1 module=$2 m mods=/usr/lib/apache2/modules
+    shift 2
+    printf '%s\n' "ServerRoot \"$dir\"" "PidFile \"$dir/httpd.pid\"" \
+        "DefaultRuntimeDir \"$dir\"" "ErrorLog \"$dir/error.log\"" \
+        "ServerName 127.0.0.1" "User www-data" "Group www-data"
+    for m in mpm_event authz_core authn_core dbd headers unique_id reqtimeout "$@"; do
+        printf 'LoadModule %s_module %s/mod_%s.so\n' "$m" "$mods" "$m"
+    done
+    printf 'LoadModule leadcrm_module "%s"\n' "$module"
+}
+
 # lcrm_make_key FILE: 48 random bytes, base64, mode 0400.
 lcrm_make_key() {
     [ -s "$1" ] && return 0

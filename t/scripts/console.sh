@@ -46,27 +46,11 @@ chmod -R a+rX "$T/console"
 
 node() {   # $1 = name, $2 = port
     mkdir -p "$T/$1"
-    cat > "$T/$1/httpd.conf" <<CONF
-ServerRoot "$T/$1"
-PidFile "$T/$1/httpd.pid"
-DefaultRuntimeDir "$T/$1"
-ErrorLog "$T/$1/error.log"
+    {
+        lcrm_httpd_conf_head "$T/$1" "$ROOT/.libs/mod_leadcrm.so" alias mime dir
+        cat <<CONF
 LogLevel warn
 Listen 127.0.0.1:$2
-ServerName 127.0.0.1
-User www-data
-Group www-data
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule authn_core_module $mods/mod_authn_core.so
-LoadModule headers_module $mods/mod_headers.so
-LoadModule alias_module $mods/mod_alias.so
-LoadModule mime_module $mods/mod_mime.so
-LoadModule dir_module $mods/mod_dir.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule unique_id_module $mods/mod_unique_id.so
-LoadModule reqtimeout_module $mods/mod_reqtimeout.so
-LoadModule leadcrm_module "$ROOT/.libs/mod_leadcrm.so"
 TypesConfig /etc/mime.types
 StartServers 1
 ThreadsPerChild 16
@@ -82,6 +66,7 @@ LeadCRMRateLimit general 0 1m
 LeadCRMRateLimit auth 0 1m
 LeadCRMRateLimit public-write 0 1m
 CONF
+    } > "$T/$1/httpd.conf"
     "${LCRM_HTTPD:-/usr/sbin/apache2}" -f "$T/$1/httpd.conf" -k start
 }
 node a "$PA"; node b "$PB"

@@ -50,26 +50,13 @@ sql() { psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 sqlsu() { PGUSER=postgres psql -X -qAt -v ON_ERROR_STOP=1 -d leadcrm -c "$1"; }
 
 DBD="host=$T/run/pg dbname=leadcrm user=leadcrm connect_timeout=2"
-cat > "$T/httpd.conf" <<CONF
-ServerRoot "$T"
-PidFile "$T/httpd.pid"
-DefaultRuntimeDir "$T"
-ErrorLog "$T/error.log"
+{
+    lcrm_httpd_conf_head "$T" "$ROOT/.libs/mod_leadcrm.so"
+    cat <<CONF
 LogLevel warn leadcrm:debug
 Listen 127.0.0.1:$P1
 Listen 127.0.0.1:$P2
 Listen 127.0.0.1:$P3
-ServerName 127.0.0.1
-User www-data
-Group www-data
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule authn_core_module $mods/mod_authn_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule headers_module $mods/mod_headers.so
-LoadModule unique_id_module $mods/mod_unique_id.so
-LoadModule reqtimeout_module $mods/mod_reqtimeout.so
-LoadModule leadcrm_module "$ROOT/.libs/mod_leadcrm.so"
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 24
@@ -103,6 +90,7 @@ RequestReadTimeout handshake=0 header=2 body=2
     DBDMax 24
 </VirtualHost>
 CONF
+} > "$T/httpd.conf"
 "$HTTPD" -f "$T/httpd.conf" -k start || { echo "Bail out! httpd did not start"; exit 1; }
 for _ in $(seq 1 40); do
     curl -s -o /dev/null "http://127.0.0.1:$P1/health" && break; sleep 0.25

@@ -54,23 +54,11 @@ appconns="SELECT pid FROM pg_stat_activity WHERE usename = 'leadcrm_app'
           AND datname = 'leadcrm' AND pid <> pg_backend_pid()"
 
 DBD="host=$T/run/pg dbname=leadcrm user=leadcrm_app connect_timeout=2"
-cat > "$T/httpd.conf" <<CONF
-ServerRoot "$T"
-PidFile "$T/httpd.pid"
-DefaultRuntimeDir "$T"
-ErrorLog "$T/error.log"
+{
+    lcrm_httpd_conf_head "$T" "$MODULE"
+    cat <<CONF
 LogLevel warn leadcrm:debug dbd:debug
 Listen 127.0.0.1:$P
-ServerName 127.0.0.1
-User www-data
-Group www-data
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule authn_core_module $mods/mod_authn_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule headers_module $mods/mod_headers.so
-LoadModule unique_id_module $mods/mod_unique_id.so
-LoadModule leadcrm_module "$MODULE"
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 4
@@ -92,6 +80,7 @@ LeadCRMRateLimit refresh 0 1m
 LeadCRMRateLimit public-write 0 1m
 LeadCRMRateLimit login-failures 0 1m
 CONF
+} > "$T/httpd.conf"
 # (its start-up notes, e.g. DBDMax 1 < ThreadsPerChild, are expected here)
 "$HTTPD" -f "$T/httpd.conf" -k start 2>"$T/start.err" \
     || { cat "$T/start.err"; echo "Bail out! httpd did not start"; exit 1; }
