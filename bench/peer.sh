@@ -27,6 +27,7 @@ PEER_APP="$PEER_CACHE/app"
 PEER_DB=leadcrm_peer
 PEER_PID=""
 PEER_URL=""
+PEER_SEED_S=null
 
 peer_src() {
     local d
@@ -67,7 +68,8 @@ peer_build() {
 
 # Runs while bench/run's seed has the cluster up with fsync off.
 peer_seed() {
-    local hash m
+    local hash m t
+    t=$(now)
     lcrm_log "peer: database $PEER_DB, 1,000 users, $LEADS leads"
     hash=$(cd "$PEER_APP" && node -e \
         'require("bcrypt").hash(process.argv[1], 10).then(h => console.log(h))' \
@@ -80,6 +82,8 @@ peer_seed() {
     done
     psql_f -U postgres -d "$PEER_DB" -v hash="$hash" -v leads="$LEADS" \
            -f "$BENCH/sql/peer_seed.sql"
+    PEER_SEED_S=$(since "$t")
+    lcrm_log "peer: seeded in ${PEER_SEED_S}s"
 }
 
 peer_free_port() {

@@ -3,7 +3,7 @@
 # Inputs (jq --arg/--argjson/--slurpfile): stamp, cores, load_start,
 # load_end, duration, conns, login_conns, build_s, seed_s, total_s, counts,
 # scenarios, pgbench, bcrypt, long, leads_seeded, peer_on, peer (the
-# Express + Prisma peer's scenarios, bench/peer.sh), peer_mem.
+# Express + Prisma peer's scenarios, bench/peer.sh), peer_mem, peer_seed_s.
 
 def scen($n): $scenarios | map(select(.name == $n and (.skipped | not))) | first;
 def pg($n): $pgbench | map(select(.name == $n)) | first;
@@ -95,7 +95,7 @@ def p99_target($n; $max):
              ($long[0].rss_growth * 100 | r3); "<"; 5)])
   }
 | . + {
-    peer: {on: ($peer_on == 1), leads_seeded: $leads_seeded,
+    peer: {on: ($peer_on == 1), leads_seeded: $leads_seeded, seed_s: $peer_seed_s,
            scenarios: [$peer[] | . + {ours_rps: rate(ours(.name)),
                                       ours_x: ratio(rate(ours(.name)); rate(.))}],
            memory: $peer_mem[0]},

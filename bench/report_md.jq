@@ -40,7 +40,7 @@ def yn: if . then "met" else "MISSED" end;
 "",
 (if .peer.on | not then "Not run (BENCH_PEER=0)."
  else
-   "The original service (`node dist/cluster.js`, 2 workers) on its own database in the same PostgreSQL cluster, seeded to the same 1,000 users and \(.peer.leads_seeded) leads, each wrk scenario run right after ours.",
+   "The original service (`node dist/cluster.js`, 2 workers) on its own database in the same PostgreSQL cluster, seeded to the same 1,000 users and \(.peer.leads_seeded) leads (in \(.peer.seed_s) s, part of the seed time above), each wrk scenario run right after ours.",
    "",
    "| scenario | c | peer req/s | peer p50 ms | peer p99 ms | non-2xx | ours req/s | ours / peer |",
    "|---|--:|--:|--:|--:|--:|--:|--:|",
