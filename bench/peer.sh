@@ -42,7 +42,12 @@ peer_src() {
 peer_build() {
     local src key
     src=$(peer_src) || lcrm_die "peer not found (set BENCH_PEER_SRC, or BENCH_PEER=0 to run without it)"
-    command -v npm >/dev/null || lcrm_die "peer: npm is missing (BENCH_PEER=0 runs without the peer)"
+    command -v node >/dev/null || lcrm_install_deps nodejs
+    command -v npm >/dev/null || lcrm_install_deps npm
+    # its package.json: "engines": {"node": ">=20.19"} (Prisma 7)
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+             process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+        || lcrm_die "peer: needs node >= 20.19, found $(node -v) (BENCH_PEER=0 runs without the peer)"
     key=$( (cd "$src" && find package.json package-lock.json tsconfig.json \
                 prisma.config.ts prisma src -type f -not -path 'src/generated/*' \
                 -print0 | sort -z | xargs -0 sha256sum; node -v) \

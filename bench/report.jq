@@ -40,7 +40,7 @@ def rate($s): if why($s) == null then $s.rps else null end;
 def p99($s): if why($s) == null then $s.p99_ms else null end;
 def ours($n): $scenarios | map(select(.name == $n)) | first;
 def theirs($n): $peer | map(select(.name == $n)) | first;
-def pwhy($n): if $peer_on == 0 then "peer not run (BENCH_PEER=0)"
+def pwhy($n): if $peer_on == 0 then "not run (BENCH_PEER=0)"
               else why(theirs($n)) end;
 def t11($group; $what; $v; $op; $req; $note):
   {group: $group, target: $what, value: (if $v == null then null else $v | r3 end),
@@ -106,7 +106,7 @@ def p99_target($n; $max):
           (if $peer_mem[0] == null then null
            else ratio($peer_mem[0].httpd_children_rss_kb; $peer_mem[0].peer_rss_kb) end);
           "<="; 0.1;
-          (if $peer_on == 0 then "peer not run (BENCH_PEER=0)" else "no memory figures" end)),
+          (if $peer_on == 0 then "not run (BENCH_PEER=0)" else "no memory figures" end)),
       t11("machine"; "profile >= 0.5 x the static file";
           ratio(rate(ours("profile")); rate(ours("static"))); ">="; 0.5;
           why(ours("profile")) // why(ours("static"))),
