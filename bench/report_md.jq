@@ -34,3 +34,24 @@ def yn: if . then "met" else "MISSED" end;
 "| target | measured | required | |",
 "|---|--:|--:|---|",
 (.targets[] | "| \(.target) | \(.measured | f(3)) | \(.op) \(.required) | \(.met | yn) |")
+,
+"",
+"## The peer (Express + Prisma, same run)",
+"",
+(if .peer.on | not then "Not run (BENCH_PEER=0)."
+ else
+   "The original service (`node dist/cluster.js`, 2 workers) on its own database in the same PostgreSQL cluster, seeded to the same 1,000 users and \(.peer.leads_seeded) leads (in \(.peer.seed_s) s, part of the seed time above), each wrk scenario run right after ours.",
+   "",
+   "| scenario | c | peer req/s | peer p50 ms | peer p99 ms | non-2xx | ours req/s | ours / peer |",
+   "|---|--:|--:|--:|--:|--:|--:|--:|",
+   (.peer.scenarios[] | "| \(.name) | \(.connections) | \(.rps | f(1)) | \(.p50_ms | f(2)) | \(.p99_ms | f(2)) | \(.non2xx) | \(.ours_rps | f(0)) | \(.ours_x | f(2)) |"),
+   "",
+   (.peer.memory | if . == null then "Memory: not measured."
+    else "Memory after the runs: peer \(.peer_rss_kb | mb) MB RSS (\(.peer_processes) processes), httpd children \(.httpd_children_rss_kb | mb) MB (\(.httpd_children) children; \(.httpd_total_rss_kb | mb) MB with the parent)." end)
+ end),
+"",
+"## Targets (issue 11)",
+"",
+"| target | value | required | |",
+"|---|--:|--:|---|",
+(.targets_issue11[] | "| \(.target) | \(.value | f(3)) | \(.op) \(.required) | \(.status)\(if .note then " (\(.note))" else "" end) |")

@@ -7,7 +7,9 @@
 -- constraint holds whatever their status.  Past ones are mostly COMPLETED
 -- (some CANCELLED, NO_SHOW, CONFIRMED), future ones SCHEDULED, CONFIRMED or
 -- CANCELLED.  The booking scenario books 35+ days ahead, so its slots are
--- free.  Each is linked to lead 10k+1 and carries that lead's name/email.
+-- free.  Each is linked to lead 10k+1 (taken modulo the lead count :leads,
+-- psql -v leads=N, when fewer than 1,000,000 leads are seeded) and carries
+-- that lead's email.
 SELECT setseed(0.17);
 
 INSERT INTO consultations (id, lead_id, consultant_id, name, email, topic,
@@ -15,13 +17,13 @@ INSERT INTO consultations (id, lead_id, consultant_id, name, email, topic,
                            status, cancellation_reason, cancelled_at,
                            completed_at, created_at, updated_at)
 SELECT md5('bench-consultation-' || k)::uuid,
-       md5('bench-lead-' || (10 * k + 1))::uuid,
+       md5('bench-lead-' || ((10 * k) % :leads + 1))::uuid,
        md5('bench-user-' || (6 + k % 25))::uuid,
        'Bench Client ' || k,
-       'lead' || (10 * k + 1) || '@' ||
+       'lead' || ((10 * k) % :leads + 1) || '@' ||
        (ARRAY['example.com', 'example.org', 'mail.example', 'corp.example',
               'shop.example', 'eu.example', 'startup.example',
-              'bigco.example'])[1 + (10 * k + 1) % 8],
+              'bigco.example'])[1 + ((10 * k) % :leads + 1) % 8],
        (ARRAY['Cloud migration', 'Data strategy', 'Security review',
               'Hiring plan', 'Pricing'])[1 + k % 5],
        g.at,

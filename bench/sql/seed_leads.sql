@@ -1,4 +1,5 @@
--- seed_leads.sql: 1,000,000 leads over the last two years (one INSERT).
+-- seed_leads.sql: :leads leads (psql -v leads=N; bench/run passes
+-- BENCH_LEADS, 1,000,000 by default) over the last two years (one INSERT).
 --
 -- Distribution (by uniform random draws, seeded for repeatability):
 --   status  NEW 30%, CONTACTED 20%, QUALIFIED 15%, PROPOSAL 10%,
@@ -77,7 +78,7 @@ SELECT md5('bench-lead-' || i)::uuid,
             THEN least(now(), t.created + r.convert * interval '60 days')
             ELSE t.created END,
        CASE WHEN r.deleted < 0.01 THEN t.created + interval '1 hour' END
-  FROM generate_series(1, 1000000) AS i
+  FROM generate_series(1, :leads) AS i
  CROSS JOIN LATERAL (SELECT random() AS st, random() AS source,
                             random() AS pick, random() AS company,
                             random() AS assigned, random() AS owned,
