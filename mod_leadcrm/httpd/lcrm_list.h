@@ -88,7 +88,7 @@ typedef const char *(*lcrm_list_count_fn)(struct lcrm_list *l,
 
 typedef struct {
     const char *endpoint;     /* binds cursors, e.g. "GET /api/leads" */
-    const char *from;         /* " FROM leads l": one table, alias last */
+    const char *from;         /* " FROM leads l": one table and its alias */
     const char *live;         /* " WHERE l.deleted_at IS NULL" */
     const char *row_json;     /* "lcrm_lead_json(l)" */
     const lcrm_list_filter_t *filters;
