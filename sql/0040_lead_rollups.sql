@@ -203,25 +203,29 @@ $$;
 
 -- Live leads created in [f, t) (NULL = unbounded) per (status, source):
 -- their number and their conversion time sum, from the rollups and the
--- sub-hour edges.  Pairs without leads may be missing.  jit = off: inlined
--- into the series statement (once per bucket) the planner's row estimates
--- for the edge scans add up past jit_above_cost, and compiling took ~600 ms
--- of a query that runs in tens (measured at 1M leads); the SET also keeps
--- the function from being inlined, which is what bounds the estimate.
+-- sub-hour edges.  Pairs without leads may be missing.  PL/pgSQL, not SQL:
+-- the series calls it once per bucket, and a PL/pgSQL statement keeps its
+-- plan for the session (a non-inlined SQL function plans on every call,
+-- ~1 ms each); inlined SQL was worse: its row estimates summed over the
+-- buckets passed jit_above_cost, and compiling took ~600 ms of a query
+-- that runs in tens (measured at 1M leads).  jit = off for the same reason.
 CREATE FUNCTION lcrm_lead_rollup_range(f timestamptz, t timestamptz)
 RETURNS TABLE (status lcrm_lead_status, source lcrm_lead_source,
                n bigint, secs numeric)
-LANGUAGE sql STABLE PARALLEL SAFE SET jit = off AS $$
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET jit = off AS $$
+BEGIN
+    RETURN QUERY
     SELECT x.status, x.source, sum(x.n)::bigint, sum(x.secs)
     FROM lcrm_lead_rollup_parts(f, t) p CROSS JOIN LATERAL (
         SELECT r.status, r.source, r.n, r.secs FROM lead_rollup r
         WHERE p.lvl <> 'l' AND r.lvl = p.lvl
           AND r.bucket >= p.lo AND r.bucket < p.hi
         UNION ALL
-        SELECT l.status, l.source, 1,
+        SELECT l.status, l.source, 1::bigint,
                lcrm_lead_rollup_secs(l.status, l.converted_at, l.created_at)
         FROM leads l
         WHERE p.lvl = 'l' AND l.deleted_at IS NULL
           AND l.created_at >= p.lo AND l.created_at < p.hi) x
-    GROUP BY x.status, x.source
+    GROUP BY x.status, x.source;
+END
 $$;
