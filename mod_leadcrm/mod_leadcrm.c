@@ -11,6 +11,7 @@
 #include "lcrm_db.h"
 #include "lcrm_http.h"
 #include "lcrm_limit.h"
+#include "lcrm_cache.h"
 #include "lcrm_metrics.h"
 #include "lcrm_ops.h"
 #include "lcrm_monitor.h"
@@ -103,7 +104,8 @@ static int leadcrm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (lcrm_config_limiter(pconf, s) != OK
         || metrics_post_config(pconf, s) != OK
         || lcrm_monitor_post_config(pconf, s) != OK
-        || lcrm_worker_post_config(pconf, s) != OK) {
+        || lcrm_worker_post_config(pconf, s) != OK
+        || lcrm_cache_post_config(pconf, ptemp, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return lcrm_config_post(pconf, s);
@@ -113,6 +115,9 @@ static int leadcrm_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp)
 {
     lcrm_ops_pre_config(pconf);
+    if (lcrm_cache_pre_config(pconf) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return lcrm_limit_pre_config(pconf);
 }
 
@@ -122,6 +127,8 @@ static void leadcrm_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(leadcrm_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* each child re-attaches the rate limiter's global mutex */
     ap_hook_child_init(lcrm_limit_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* LeadCRMCache: each child re-attaches the cache's mutex (shmcb) */
+    ap_hook_child_init(lcrm_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* monitoring: each child's exporter thread (Sentry, OTLP), the trace
      * context of every request, its spans and events after the response,
      * and the module's error-level log lines as Sentry events */

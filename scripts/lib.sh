@@ -9,6 +9,8 @@ libapache2-mod-perl2 libapache2-mod-perl2-dev libwww-perl libjson-pp-perl memcac
 autoconf automake libtool pkg-config make gcc curl libcurl4-openssl-dev python3 python3-aiosmtpd \
 liboath-dev oathtool libapache2-mod-auth-openidc nodejs chromium \
 git dpkg-dev debhelper lintian"
+# bench/cluster: two nodes sharing LeadCRMCache redis:... (redis-cli comes with it)
+LCRM_PACKAGES="$LCRM_PACKAGES redis-server"
 
 lcrm_log() { printf '== %s\n' "$*" >&2; }
 lcrm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -25,6 +25,8 @@
  *  - PUT/PATCH with {} changes nothing (updatedAt included).
  */
 #include "lcrm_api.h"
+#include "lcrm_cache.h"
+#include "lcrm_cachekey.h"
 #include "lcrm_csv.h"
 #include "lcrm_db.h"
 #include "lcrm_fields.h"
@@ -69,21 +71,20 @@ static const char *const sql_delete =
     " WHERE id = CAST(lcrm_actx(%s, %s) AS uuid) AND deleted_at IS NULL";
 
 /*
- * The stats report over live leads matching [where]: every enum value is
- * listed (LEFT JOIN from the enum), rates rounded to 4 decimals (0 when
- * nothing matched), days to convert to 2 decimals (null when none).
- */
-/*
- * Stats in one pass over the matching leads: grouped by (status, source)
- * first (at most 42 groups), then every enum value gets its row, zeros
- * included.  avgDaysToConvert = total conversion time / converted leads.
+ * The stats report over live leads created in [from, to) (NULL =
+ * unbounded): g is one row per (status, source) from the rollups of
+ * sql/0040_lead_rollups.sql (lcrm_lead_rollup_range: counter rows kept by
+ * the lead triggers, plus the leads of the sub-hour edges), never a pass
+ * over the leads table.  Every enum value is listed (LEFT JOIN from the
+ * enum), rates rounded to 4 decimals (0 when nothing matched), days to
+ * convert to 2 decimals (null when none): avgDaysToConvert = total
+ * conversion time / converted leads.
  */
 static const char *const sql_stats_head =
-    "WITH g AS (SELECT l.status, l.source, count(*) AS n,"
-    " sum(extract(epoch FROM l.converted_at - l.created_at))"
-    " FILTER (WHERE l.status = 'CONVERTED') AS secs FROM leads l";
+    "WITH g AS (SELECT x.status, x.source, x.n, x.secs"
+    " FROM lcrm_lead_rollup_range(CAST(%s AS timestamptz),"
+    " CAST(%s AS timestamptz)) x),";
 static const char *const sql_stats_tail =
-    " GROUP BY l.status, l.source),"
     " st AS (SELECT e.s, coalesce(sum(g.n), 0)::bigint AS n"
     " FROM unnest(enum_range(NULL::lcrm_lead_status)) AS e(s)"
     " LEFT JOIN g ON g.status = e.s GROUP BY e.s),"
@@ -119,9 +120,10 @@ static const char *const sql_where_search =
 /*
  * Stats series (API.md part 2): buckets b are the local calendar days, ISO
  * weeks or months (date_trunc in LeadCRMTimeZone) overlapping [from, to);
- * g counts the leads of [from, to) per (local bucket, source) in one
- * grouped pass; every (bucket, source) pair is then filled in, zeros
- * included.  The first column is the bucket count (refused above 400).
+ * g counts the leads of each bucket's part of [from, to) per source from
+ * the rollups (lcrm_lead_rollup_range, sql/0040_lead_rollups.sql: whole
+ * UTC days and hours from counter rows, sub-hour edges from the leads);
+ * every (bucket, source) pair is then filled in, zeros included.  The first column is the bucket count (refused above 400).
  * Arguments: from, to, time zone, unit (day|week|month), the unit again.
  */
 static const char *const sql_series =
@@ -132,11 +134,12 @@ static const char *const sql_series =
     "date_trunc(p.unit, p.f AT TIME ZONE p.tz), p.t AT TIME ZONE p.tz,"
     " CAST('1 ' || %s AS interval)) gs WHERE (gs AT TIME ZONE p.tz) < p.t),"
     " n AS (SELECT count(*) AS n FROM b),"
-    " g AS (SELECT date_trunc(p.unit, l.created_at AT TIME ZONE p.tz) AS ls,"
-    " l.source, count(*) AS n,"
-    " count(*) FILTER (WHERE l.status = 'CONVERTED') AS c"
-    " FROM p, leads l WHERE l.deleted_at IS NULL AND l.created_at >= p.f"
-    " AND l.created_at < p.t AND (SELECT n FROM n) <= 400 GROUP BY 1, 2),"
+    " g AS (SELECT b.ls, x.source, sum(x.n) AS n,"
+    " sum(x.n) FILTER (WHERE x.status = 'CONVERTED') AS c"
+    " FROM p, b CROSS JOIN LATERAL lcrm_lead_rollup_range("
+    "greatest(b.ls AT TIME ZONE p.tz, p.f), least((b.ls"
+    " + CAST('1 ' || p.unit AS interval)) AT TIME ZONE p.tz, p.t)) x"
+    " WHERE (SELECT n FROM n) <= 400 GROUP BY 1, 2),"
     " bs AS (SELECT b.ls, e.s, coalesce(sum(g.n), 0)::bigint AS n,"
     " coalesce(sum(g.c), 0)::bigint AS c"
     " FROM b CROSS JOIN unnest(enum_range(NULL::lcrm_lead_source)) AS e(s)"
@@ -382,16 +385,74 @@ static int lead_list(lcrm_ctx_t *ctx)
     return lcrm_list_respond(&l);
 }
 
+/* ---- LeadCRMCache ------------------------------------------------------------ */
+
+/* The rollups' version (sql/0040_lead_rollups.sql): part of every key. */
+static const char *const sql_rollup_version =
+    "SELECT lcrm_lead_rollup_version()::text";
+/* How long a cached answer may live (a new version makes it unreachable
+ * long before; this only bounds the space of dead entries). */
+#define STATS_CACHE_TTL apr_time_from_sec(300)
+
+/*
+ * The cache key of answer ns for args at the rollups' current version,
+ * read from the database in this request (so a write committed on any
+ * node changes it); NULL when the cache is off or the version unknown.
+ */
+static const char *stats_cache_key(lcrm_ctx_t *ctx, const char *ns,
+                                   int nargs, const char *const *args)
+{
+    const char *v = NULL;
+
+    if (!lcrm_cache_on(ctx->r)
+        || lcrm_db_value(lcrm_db(ctx->r), sql_rollup_version, 0, NULL, &v)
+        || !v) {
+        return NULL;
+    }
+    return lcrm_cache_key(ctx->r->pool, ns, v, args, nargs);
+}
+
+/* Answers a cached JSON body (200, no-store) when key has one. */
+static int stats_cache_hit(lcrm_ctx_t *ctx, const char *key)
+{
+    const char *json = key ? lcrm_cache_get(ctx->r, key) : NULL;
+
+    if (!json) {
+        return 0;
+    }
+    lcrm_no_store(ctx->r);
+    lcrm_respond_json(ctx->r, HTTP_OK, json);
+    return 1;
+}
+
 static int lead_stats(lcrm_ctx_t *ctx)
 {
     lcrm_list_t l;
+    const char *args[2], *key, *json = NULL;
+    const char *const *bound;
+    lcrm_db_rc_e rc;
 
     if (lcrm_list_begin(&l, ctx, &lead_stats_def)) {
         return OK;
     }
-    return json_query(ctx, apr_pstrcat(ctx->r->pool, sql_stats_head,
-                                       l.where, sql_stats_tail, NULL),
-                      l.args->nelts, (const char *const *)l.args->elts);
+    /* the checked bounds, in filter order (from, to) when present */
+    bound = (const char *const *)l.args->elts;
+    args[0] = apr_table_get(l.used, "from") ? bound[0] : NULL;
+    args[1] = apr_table_get(l.used, "to") ? bound[l.args->nelts - 1] : NULL;
+    key = stats_cache_key(ctx, "stats", 2, args);
+    if (stats_cache_hit(ctx, key)) {
+        return OK;
+    }
+    rc = lcrm_db_value(lcrm_db(ctx->r), apr_pstrcat(ctx->r->pool,
+                       sql_stats_head, sql_stats_tail, NULL), 2, args, &json);
+    if (rc != LCRM_DB_OK || !json) {
+        return lcrm_ctx_db_problem(ctx, (int)(rc ? rc : LCRM_DB_ERROR));
+    }
+    if (key) {
+        lcrm_cache_put(ctx->r, key, json, STATS_CACHE_TTL);
+    }
+    lcrm_no_store(ctx->r);
+    return lcrm_respond_json(ctx->r, HTTP_OK, json);
 }
 
 /* ---- stats series ---------------------------------------------------------- */
@@ -454,11 +515,15 @@ static const char *series_query_read(lcrm_ctx_t *ctx, const char **args)
 
 static int lead_series(lcrm_ctx_t *ctx)
 {
-    const char *args[5];
+    const char *args[5], *key;
     lcrm_row_t row;
     lcrm_db_rc_e rc;
 
     if (!series_query_read(ctx, args)) {
+        return OK;
+    }
+    key = stats_cache_key(ctx, "series", 5, args);
+    if (stats_cache_hit(ctx, key)) {
         return OK;
     }
     if ((rc = lcrm_db_row(lcrm_db(ctx->r), sql_series, 5, args, &row))) {
@@ -467,6 +532,9 @@ static int lead_series(lcrm_ctx_t *ctx)
     if (!row.cols[1]) {
         return lcrm_list_invalid(ctx, "interval",
                                  "gives more than 400 buckets");
+    }
+    if (key) {
+        lcrm_cache_put(ctx->r, key, row.cols[1], STATS_CACHE_TTL);
     }
     lcrm_no_store(ctx->r);
     return lcrm_respond_json(ctx->r, HTTP_OK, row.cols[1]);

@@ -8,6 +8,7 @@
 #include "lcrm_private.h"
 #include "lcrm_password.h"
 #include "lcrm_monitor.h"
+#include "lcrm_cache.h"
 #include "lcrm_role.h"
 
 #include <apr_strings.h>
@@ -96,6 +97,7 @@ void *lcrm_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(rl_store);
     MERGE_NUM(rl_v6prefix);
     m->monitor = base->monitor;     /* main server only */
+    m->cache = base->cache;         /* main server only */
     MERGE_NUM(sec.require_mfa);
     MERGE_PTR(sec.mfa_issuer);
     MERGE_NUM(sec.key_max_lifetime);
@@ -807,6 +809,10 @@ const command_rec lcrm_directives[] = {
     AP_INIT_TAKE1("LeadCRMRateLimitIPv6Prefix", set_rate_v6prefix, NULL,
                   RSRC_CONF, "IPv6 clients share limits per prefix of "
                   "this length (48..128, default 64)"),
+    /* answer cache (lcrm_cache.c): main server only */
+    AP_INIT_TAKE1("LeadCRMCache", lcrm_cache_set, NULL, RSRC_CONF,
+                  "socache provider[:args] for cached stats answers"
+                  " (default shmcb when loaded), or none"),
     /* monitoring (lcrm_monitor.c): main server only */
     AP_INIT_TAKE1("LeadCRMSentryDSN", lcrm_monitor_set_dsn, NULL, RSRC_CONF,
                   "Sentry DSN https://KEY@HOST/PROJECT (errors and 5xx)"),

@@ -46,6 +46,8 @@ typedef struct {
     apr_int64_t rl_v6prefix;    /* IPv6 client grouping, bits */
     /* monitoring (lcrm_monitor.c): main server only, never merged */
     struct lcrm_monitor_conf *monitor;
+    /* LeadCRMCache (lcrm_cache.c): main server only, shared by vhosts */
+    struct lcrm_cache *cache;
     /* account security: LeadCRMRequireMFA, LeadCRMMFAIssuer,
      * LeadCRMAPIKeyMaxLifetime, LeadCRMAuditRetention */
     struct {

@@ -96,6 +96,7 @@ int main(void)
     lcrm_test_register_trace_ctx();
     lcrm_test_register_mime();
     lcrm_test_register_cursor();
+    lcrm_test_register_cachekey();
     lcrm_test_register_csv();
     lcrm_test_register_schema();
     lcrm_test_register_totp();

@@ -52,6 +52,7 @@ void lcrm_test_register_logjson(void);
 void lcrm_test_register_trace_ctx(void);
 void lcrm_test_register_mime(void);
 void lcrm_test_register_cursor(void);
+void lcrm_test_register_cachekey(void);
 void lcrm_test_register_csv(void);
 void lcrm_test_register_schema(void);
 void lcrm_test_register_totp(void);
