@@ -13,7 +13,7 @@ use LeadCRM::Test;
 use File::Basename ();
 use File::Spec;
 
-plan tests => 14;
+plan tests => 20;
 
 sub t {
     my ($cond, $name, $info) = @_;
@@ -81,3 +81,54 @@ for my $s ($tag, uc($tag), "ann.$tag\@", "ete $tag", "bob smith", "$tag\@example
     t($got eq $want && ($s =~ /^nomatch/ || length $got), "search '$s': same result",
       "api: $got\nold: $want");
 }
+
+# ---- a search page: every match (m) below the cap, the index walk above ------
+# Lead lists (lcrm_list narrow_page_sql): the page, its order, the capped
+# total and the next cursor are those of the plain ORDER BY over the
+# matches, for a term with fewer matches than the cap (sorted from m) and
+# one with more (the sort's index walked).
+my $few = "qx$$" . time;
+my $many = "qy$$" . time;
+db("INSERT INTO leads (name, email, company, created_at)"
+   . " SELECT 'Lead ' || i, 'l' || i || '.' || :'p1' || '\@example.com', 'Co ' || (i % 7),"
+   . " now() - make_interval(secs => i % 40)"       # ties on created_at: id decides
+   . " FROM generate_series(1, 37) i", $few);
+db("INSERT INTO leads (name, email, created_at)"
+   . " SELECT 'Bulk ' || i || ' ' || :'p1', 'b' || i || '\@example.com',"
+   . " now() - make_interval(secs => i % 500) FROM generate_series(1, 10050) i", $many);
+sub want_ids {
+    my ($term, $order, $limit, $offset) = @_;
+    my $out = db("SELECT string_agg(id::text, ',' ORDER BY rn) FROM (SELECT id,"
+                 . " row_number() OVER (ORDER BY $order) AS rn FROM leads l"
+                 . " WHERE deleted_at IS NULL AND (l.name || ' ' || l.email || ' '"
+                 . " || coalesce(l.company, '')) ILIKE '%' || :'p1' || '%'"
+                 . " ORDER BY $order LIMIT $limit OFFSET $offset) s", $term);
+    return $out // '';
+}
+sub page_of {
+    my ($q) = @_;
+    my ($res, $j) = api(GET => "/api/leads?$q", token => $admin->{token});
+    return ($res->code == 200 ? join(',', map { $_->{id} } @{ $j->{data} }) : 'HTTP ' . $res->code,
+            $j->{pagination} || {});
+}
+my ($got, $p);
+($got, $p) = page_of("search=$few&limit=10&page=2");
+t($got eq want_ids($few, 'created_at DESC, id DESC', 10, 10) && $p->{total} == 37
+  && $p->{totalIsExact} && defined $p->{nextCursor}, 'few: page 2 of 4', $got);
+($got, $p) = page_of("search=$few&limit=10&page=4&sort=name");
+t($got eq want_ids($few, 'name, id', 10, 30) && $p->{total} == 37 && !defined $p->{nextCursor},
+  'few: last page by name', $got);
+($got, $p) = page_of("search=" . uc($few) . "&limit=15&sort=-createdAt&page=3");
+t($got eq want_ids($few, 'created_at DESC, id DESC', 15, 30) && $p->{total} == 37,
+  'few: upper-case term, partial last page', $got);
+($got, $p) = page_of("search=$many&limit=20&page=2");
+t($got eq want_ids($many, 'created_at DESC, id DESC', 20, 20) && $p->{total} == 10001
+  && !$p->{totalIsExact} && defined $p->{nextCursor}, 'many: capped total, walked page', $got);
+($got, $p) = page_of("search=bulk+1+$many&limit=20&sort=email");
+t($got eq want_ids("bulk 1 $many", 'email, id', 20, 0) && $p->{total} == 1
+  && $p->{totalIsExact}, 'term with a space: per-field match', $got);
+# the cursor of a search page continues it
+($got, $p) = page_of("search=$few&limit=10");
+my ($next) = page_of("cursor=$p->{nextCursor}&limit=10");
+t($next eq want_ids($few, 'created_at DESC, id DESC', 10, 10), 'few: cursor after page 1', $next);
+db("DELETE FROM leads WHERE email LIKE '%' || :'p1' || '%' OR name LIKE '%' || :'p2'", $few, $many);
