@@ -457,10 +457,19 @@ static int auth_logout_all(lcrm_ctx_t *ctx)
     return lcrm_respond_no_content(r);
 }
 
-/* The caller's user document; a vanished user is an invalid token. */
+/*
+ * The caller's user document, as read by the statement that checked the
+ * session (LCRM_RF_USER); read here only when an earlier phase had
+ * established the caller.  A vanished user is an invalid token.
+ */
 static int profile_get(lcrm_ctx_t *ctx)
 {
     const char *args[1] = {ctx->caller->user_id};
+
+    if (ctx->caller->user_json) {
+        lcrm_no_store(ctx->r);
+        return lcrm_respond_json(ctx->r, HTTP_OK, ctx->caller->user_json);
+    }
     return lcrm_ctx_json_query(ctx, sql_profile, 1, args, "invalid_token",
                                "user no longer exists");
 }
@@ -496,7 +505,8 @@ static const lcrm_route_t auth_routes[] = {
     LCRM_ENDPOINT("POST", "/auth/logout", auth_logout, LCRM_RF_NO_BODY, NULL),
     LCRM_ENDPOINT("POST", "/auth/logout-all", auth_logout_all,
                   LCRM_RF_AUTH | LCRM_RF_NO_BODY, NULL),
-    LCRM_ENDPOINT("GET", "/auth/profile", profile_get, LCRM_RF_AUTH, NULL),
+    LCRM_ENDPOINT("GET", "/auth/profile", profile_get,
+                  LCRM_RF_AUTH | LCRM_RF_USER, NULL),
     LCRM_ENDPOINT("PUT", "/auth/profile", profile_put,
                   LCRM_RF_AUTH | LCRM_RF_BODY, NULL),
     /* email verification and password reset: api/lcrm_mail.c */

@@ -356,7 +356,9 @@ static const char *q_status(apr_pool_t *pool, const char *v,
 /*
  * The list filters.  Search is a literal substring (an escaped LIKE
  * pattern) over name, email and topic joined by a newline, which a query
- * value cannot hold.
+ * value cannot hold; the expression is sql/0045's trigram index's, to the
+ * letter (all three columns are NOT NULL, so it equals the concat_ws()
+ * text this list matched before, which no index could use).
  */
 static const lcrm_list_filter_t list_filters[] = {
     {"status", " AND c.status = CAST(%s AS lcrm_consultation_status)", 1,
@@ -368,7 +370,7 @@ static const lcrm_list_filter_t list_filters[] = {
     {"consultantId", " AND c.consultant_id = CAST(%s AS uuid)", 1,
      lcrm_list_uuid},
     {"leadId", " AND c.lead_id = CAST(%s AS uuid)", 1, lcrm_list_uuid},
-    {"search", " AND lower(concat_ws(chr(10), c.name, c.email, c.topic))"
+    {"search", " AND lower(c.name || chr(10) || c.email || chr(10) || c.topic)"
      " LIKE lower(%s)", 1, lcrm_list_search},
 };
 

@@ -107,13 +107,18 @@ static const char *const sql_stats_tail =
 /*
  * Search: the LIKE on 0001's trigram-indexed expression narrows the rows
  * through the index; the per-field LIKEs then require the match inside one
- * field (the indexed expression joins the fields with spaces).  All four
- * bind the same escaped pattern (lcrm_list_search).
+ * field (the indexed expression joins the fields with spaces).  A pattern
+ * without a space cannot span two fields, so for it (nearly every search)
+ * the strpos() test settles the per-field part: folded away in a custom
+ * plan (the capped count of "acm" over 1M leads: 450 -> 80 ms), one cheap
+ * call per row in a generic one.  All five bind the same escaped pattern
+ * (lcrm_list_search).
  */
 static const char *const sql_where_search =
     " AND lower(l.name || ' ' || l.email || ' ' || coalesce(l.company, ''))"
     " LIKE lower(%s)"
-    " AND (lower(l.name) LIKE lower(%s)"
+    " AND (strpos(CAST(%s AS text), ' ') = 0"
+    " OR lower(l.name) LIKE lower(%s)"
     " OR lower(l.email) LIKE lower(%s)"
     " OR lower(coalesce(l.company, '')) LIKE lower(%s))";
 
@@ -221,7 +226,7 @@ static const lcrm_list_filter_t list_filters[] = {
      lcrm_list_time},
     {"createdTo", " AND l.created_at < CAST(%s AS timestamptz)", 1,
      lcrm_list_time},
-    {"search", sql_where_search, 4, lcrm_list_search},
+    {"search", sql_where_search, 5, lcrm_list_search},
 };
 static const lcrm_list_filter_t stats_filters[] = {
     {"from", " AND l.created_at >= CAST(%s AS timestamptz)", 1,

@@ -35,12 +35,15 @@
 /*
  * The list search: a LIKE pattern (already escaped and wrapped in %) over
  * email, name and company, first through the trigram index expression of
- * 0001_schema.sql, then per column so a match never spans two fields.
+ * 0001_schema.sql, then per column so a match never spans two fields (the
+ * index expression joins them with spaces: a pattern without a space
+ * cannot span two, and strpos() spares it the per-column lower() calls).
  */
 static const char *const sql_where_search =
     " AND lower(u.email || ' ' || u.name || ' ' || coalesce(u.company, ''))"
     " LIKE lower(%s)"
-    " AND (lower(u.email) LIKE lower(%s)"
+    " AND (strpos(CAST(%s AS text), ' ') = 0"
+    " OR lower(u.email) LIKE lower(%s)"
     " OR lower(u.name) LIKE lower(%s)"
     " OR lower(u.company) LIKE lower(%s))";
 
@@ -81,7 +84,7 @@ static const char *q_role(apr_pool_t *pool, const char *v, const char **out)
 }
 
 static const lcrm_list_filter_t users_filters[] = {
-    {"search", sql_where_search, 4, lcrm_list_search},
+    {"search", sql_where_search, 5, lcrm_list_search},
     {"role", " AND u.role = CAST(%s AS lcrm_role)", 1, q_role},
     {"isActive", " AND u.is_active = CAST(%s AS boolean)", 1, lcrm_list_bool},
 };

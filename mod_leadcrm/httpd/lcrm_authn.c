@@ -24,6 +24,15 @@ static const char *const sql_session =
     " WHERE s.id = CAST(%s AS uuid) AND s.user_id = CAST(%s AS uuid)"
     " AND s.revoked_at IS NULL AND s.expires_at > now()"
     " AND u.deleted_at IS NULL AND u.is_active";
+/* The same check, also rendering the user (lcrm_authn_caller_user): the
+ * profile is read in the statement that proves the session is live, so it
+ * can never be staler than the check itself. */
+static const char *const sql_session_user =
+    "SELECT u.role, u.mfa_enabled, lcrm_user_json(u) FROM sessions s"
+    " JOIN users u ON u.id = s.user_id"
+    " WHERE s.id = CAST(%s AS uuid) AND s.user_id = CAST(%s AS uuid)"
+    " AND s.revoked_at IS NULL AND s.expires_at > now()"
+    " AND u.deleted_at IS NULL AND u.is_active";
 
 /* One indexed lookup of a live API key of an active, live user; the
  * UPDATE of last_used_at happens at most once a minute per key. */
@@ -91,8 +100,9 @@ static void authenticate_key(request_rec *r, const char *key,
     apr_table_setn(r->notes, LCRM_NOTE_ROLE, lcrm_role_name(res->caller.role));
 }
 
-/* Verifies token and session; fills res. */
-static void authenticate(request_rec *r, const char *header,
+/* Verifies token and session (and renders the user when want_user);
+ * fills res. */
+static void authenticate(request_rec *r, const char *header, int want_user,
                          authn_result_t *res)
 {
     const lcrm_server_conf_t *sc = lcrm_sconf(r->server);
@@ -119,7 +129,8 @@ static void authenticate(request_rec *r, const char *header,
     }
     args[0] = claims.sid;
     args[1] = claims.sub;
-    rc = lcrm_db_row(lcrm_db(r), sql_session, 2, args, &srow);
+    rc = lcrm_db_row(lcrm_db(r), want_user ? sql_session_user : sql_session,
+                     2, args, &srow);
     if (rc == LCRM_DB_NO_ROW) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LCRM_LOGNO(00302)
                       "access token of revoked session or inactive user %s",
@@ -136,11 +147,14 @@ static void authenticate(request_rec *r, const char *header,
     res->caller.session_id = claims.sid;
     res->caller.role = lcrm_role_parse(srow.cols[0]);
     res->caller.mfa_enabled = srow.cols[1] && *srow.cols[1] == 't';
+    res->caller.user_json = want_user ? srow.cols[2] : NULL;
     apr_table_setn(r->notes, LCRM_NOTE_USER, claims.sub);
     apr_table_setn(r->notes, LCRM_NOTE_ROLE, lcrm_role_name(res->caller.role));
 }
 
-const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller)
+/* The per-request result, computed once (by whichever phase asks first). */
+static const char *authn_caller(request_rec *r, int want_user,
+                                const lcrm_caller_t **caller)
 {
     static const char key[] = "leadcrm-authn";
     void *cached = NULL;
@@ -153,12 +167,23 @@ const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller)
         res = apr_pcalloc(r->pool, sizeof(*res));
         header = apr_table_get(r->headers_in, "Authorization");
         if (header) {
-            authenticate(r, header, res);
+            authenticate(r, header, want_user, res);
         }
         apr_pool_userdata_setn(res, key, NULL, r->pool);
     }
     *caller = &res->caller;
     return res->problem;
+}
+
+const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller)
+{
+    return authn_caller(r, 0, caller);
+}
+
+const char *lcrm_authn_caller_user(request_rec *r,
+                                   const lcrm_caller_t **caller)
+{
+    return authn_caller(r, 1, caller);
 }
 
 int lcrm_authn_check(request_rec *r)

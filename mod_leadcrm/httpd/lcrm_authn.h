@@ -22,6 +22,10 @@ typedef struct {
     const char *api_key_id;
     const char *scopes;
     int mfa_enabled;
+    /* the user's API document (lcrm_user_json), read by the same statement
+     * that checked the session, when the caller was established by
+     * lcrm_authn_caller_user(); NULL otherwise */
+    const char *user_json;
 } lcrm_caller_t;
 
 /*
@@ -31,6 +35,17 @@ typedef struct {
  * "unauthorized" (not a Bearer credential) or "service_unavailable".
  */
 const char *lcrm_authn_caller(request_rec *r, const lcrm_caller_t **caller);
+
+/*
+ * As lcrm_authn_caller, for a handler that needs the user's document: a
+ * session caller also gets caller->user_json from the very statement that
+ * checks the session (one round trip; nothing cached beyond the request).
+ * user_json stays NULL for an API key, or when the caller was already
+ * established by an earlier phase (the handler then reads the user
+ * itself).
+ */
+const char *lcrm_authn_caller_user(request_rec *r,
+                                   const lcrm_caller_t **caller);
 
 /* check_authn hook for AuthType Bearer. */
 int lcrm_authn_check(request_rec *r);

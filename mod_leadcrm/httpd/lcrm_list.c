@@ -148,6 +148,9 @@ static const char *add_filter(lcrm_list_t *l, const lcrm_list_filter_t *f,
     for (i = 0; i < f->nargs; i++) {
         push_arg(l, out);
     }
+    if (f->check == lcrm_list_search) {
+        l->narrow = 1;
+    }
     apr_table_setn(l->used, f->name, v);
     return NULL;
 }
@@ -532,13 +535,97 @@ const char *lcrm_list_batch_sql(lcrm_list_t *l, apr_pool_t *pool,
     return sql;
 }
 
+/* The sort of the chosen sort's keys as columns k0.. of m. */
+static const char *m_order_sql(const lcrm_list_t *l)
+{
+    const char *out = "";
+    int i, n = nkeys(l->sort);
+
+    for (i = 0; i < n; i++) {
+        const lcrm_list_key_t *k = &l->sort->keys[i];
+        out = apr_psprintf(l->pool, "%s%sm.k%d%s%s", out, i ? ", " : "", i,
+                           k->desc ? " DESC" : "",
+                           k->nullable ? " NULLS LAST" : "");
+    }
+    return out;
+}
+
+/*
+ * The page statement of a search (offset pages).  The trigram index finds
+ * the matching rows, but the planner cannot tell a rare term from a common
+ * one (its estimate is the same for every pattern), so it either walks the
+ * sort's index filtering every row (fine for a common term, a walk over
+ * the whole table for a rare one) or fetches every match before sorting
+ * (the reverse).  Here m collects at most LCRM_LIST_COUNT_CAP matches with
+ * their sort keys, through the index (the capped count's own work, which
+ * the count then reads): when it holds fewer, m is every match and the
+ * page is sorted from m, its rows fetched by id; when it is full the term
+ * is common and the sort's index is walked as for any list.  Same rows,
+ * same order, same capped total as page_sql's statement.
+ */
+static const char *narrow_page_sql(lcrm_list_t *l)
+{
+    const char *order = lcrm_list_order_sql(l), *keys = "", *where = l->where;
+    const char *lim = i64(l->pool, l->page.limit + 1);
+    const char *off = i64(l->pool, l->page.offset);
+    const char *maxn = i64(l->pool, l->page.offset + l->page.limit);
+    const char *id = l->sort->keys[nkeys(l->sort) - 1].expr, *cap, *row;
+    int i, n = nkeys(l->sort), nwhere = l->args->nelts;
+
+    for (i = 0; i < n; i++) {
+        keys = apr_psprintf(l->pool, "%s%s%s AS k%d", keys, i ? ", " : "",
+                            l->sort->keys[i].expr, i);
+    }
+    cap = APR_STRINGIFY(LCRM_LIST_COUNT_CAP);
+    /* n is the row's position in the whole list, as in page_sql */
+    row = apr_pstrcat(l->pool, "SELECT ", l->def->row_json, " AS j, ",
+                      keys_json_sql(l), " AS k, row_number() OVER (ORDER BY ",
+                      order, ")", NULL);
+    /* m's WHERE arguments are already in place; then the first branch's
+     * offset and page of m, the walk's WHERE again, its page, and the
+     * tail's three */
+    push_arg(l, off);
+    push_arg(l, lim);
+    push_arg(l, off);
+    for (i = 0; i < nwhere; i++) {
+        push_arg(l, APR_ARRAY_IDX(l->args, i, const char *));
+    }
+    push_arg(l, lim);
+    push_arg(l, off);
+    push_arg(l, maxn);
+    push_arg(l, maxn);
+    push_arg(l, maxn);
+    return apr_pstrcat(l->pool,
+        "WITH m AS MATERIALIZED (SELECT ", keys, l->def->from, where,
+        " LIMIT ", cap, "), c AS (SELECT count(*) AS n FROM m),"
+        " p AS ((", row, " + CAST(%s AS bigint) AS n", l->def->from,
+        " WHERE ", id, " IN (SELECT s.k",
+        apr_itoa(l->pool, n - 1), " FROM (SELECT * FROM m ORDER BY ",
+        m_order_sql(l), " LIMIT CAST(%s AS bigint) OFFSET CAST(%s AS bigint))"
+        " s) AND (SELECT c.n FROM c) < ", cap, " ORDER BY ", order, ")"
+        " UNION ALL (", row, " AS n", l->def->from, where,
+        " AND (SELECT c.n FROM c) >= ", cap,
+        " ORDER BY ", order,
+        " LIMIT CAST(%s AS bigint) OFFSET CAST(%s AS bigint)))"
+        " SELECT coalesce((SELECT json_agg(p.j ORDER BY p.n) FROM p"
+        " WHERE p.n <= CAST(%s AS bigint)), '[]'::json),"
+        " (SELECT p.k FROM p WHERE p.n = CAST(%s AS bigint)"
+        " AND EXISTS (SELECT 1 FROM p q WHERE q.n > CAST(%s AS bigint))),"
+        " (SELECT c.n FROM c)", NULL);
+}
+
 /* The page statement; binds everything after the WHERE arguments. */
 static const char *page_sql(lcrm_list_t *l, int *exact)
 {
     const char *order = lcrm_list_order_sql(l), *keyset = "", *maxn, *count;
-    const char *id;
-    int nwhere = l->args->nelts;
+    const char *id, *const *cargs;
+    int nwhere = l->args->nelts, ncargs;
 
+    if (l->narrow && !l->cursor
+        && !(l->def->exact_count && l->def->exact_count(l, &cargs, &ncargs))) {
+        *exact = 0;
+        return narrow_page_sql(l);
+    }
     if (l->cursor) {
         keyset = keyset_sql(l);
     }

@@ -113,6 +113,8 @@ typedef struct lcrm_list {
     lcrm_page_t page;
     const char *after[LCRM_LIST_MAX_KEYS]; /* cursor keys (NULL = SQL NULL) */
     int cursor;                    /* 1: a cursor was given */
+    int narrow;                    /* 1: a search (lcrm_list_search) is in
+                                    * use: see page_sql in lcrm_list.c */
 } lcrm_list_t;
 
 /*

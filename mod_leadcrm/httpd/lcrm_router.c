@@ -76,7 +76,8 @@ static int parse_query(lcrm_ctx_t *ctx, const lcrm_route_t *route)
     return 1;
 }
 
-static const lcrm_caller_t anonymous = {0, NULL, NULL, -1, NULL, NULL, 0};
+static const lcrm_caller_t anonymous = {0, NULL, NULL, -1, NULL, NULL, 0,
+                                        NULL};
 
 const char *lcrm_ctx_audit(lcrm_ctx_t *ctx)
 {
@@ -182,7 +183,9 @@ static int check_caller(lcrm_ctx_t *ctx, unsigned flags)
     if (!(flags & (LCRM_RF_AUTH | LCRM_RF_OPT_AUTH))) {
         return 0;
     }
-    problem = lcrm_authn_caller(ctx->r, &ctx->caller);
+    problem = (flags & LCRM_RF_USER)
+                  ? lcrm_authn_caller_user(ctx->r, &ctx->caller)
+                  : lcrm_authn_caller(ctx->r, &ctx->caller);
     if (!problem && (flags & LCRM_RF_AUTH) && !ctx->caller->authenticated) {
         problem = "unauthorized";
     }

@@ -29,6 +29,9 @@
 /* the endpoint reads (or ignores) the body itself (mail: 503 and the mail
  * rate limit come before the body) */
 #define LCRM_RF_OWN_BODY   0x8000
+/* the endpoint answers with the caller's user document: the session check
+ * renders it in the same statement (ctx->caller->user_json, may be NULL) */
+#define LCRM_RF_USER       0x4000
 
 /*
  * API key scope of a route (core lcrm_totp.h lcrm_scope_e) in the top
