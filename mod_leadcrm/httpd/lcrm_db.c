@@ -20,6 +20,8 @@
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 
+#define CARRY_SQL "SELECT set_config('lcrm.traceparent', $1, false)"
+
 struct lcrm_db {
     request_rec *r;
     ap_dbd_t *dbd;
@@ -110,6 +112,52 @@ static void revive(lcrm_db_t *db)
     db->drained = 1;
 }
 
+/* Request pool cleanup: the connection goes back without the setting
+ * (it runs before mod_dbd's release, registered earlier). */
+static apr_status_t forget_trace(void *data)
+{
+    lcrm_db_t *db = data;
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+
+    if (conn && PQstatus(conn) == CONNECTION_OK
+        && PQtransactionStatus(conn) == PQTRANS_IDLE) {
+        PQclear(PQexec(conn, "RESET lcrm.traceparent"));
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * A recorded request that may write tells its session its trace context
+ * (lcrm_trace_queued_parent), so that the mail it queues (mail_outbox,
+ * mail_jobs: a column default, sql/0050) is later delivered in a span of
+ * the same trace.  One statement, only for sampled non-GET requests; the
+ * setting is reset before the connection goes back to the pool.  A
+ * failure only loses the link (and a broken connection is reset by the
+ * first statement, see ready()).
+ */
+static void carry_trace(lcrm_db_t *db, PGconn *conn)
+{
+    const char *tp, *args[1];
+    lcrm_span_t *span;
+    PGresult *res;
+
+    if (db->r->method_number == M_GET || db->r->method_number == M_OPTIONS
+        || !(tp = lcrm_trace_queued_parent(db->r))) {
+        return;
+    }
+    args[0] = tp;
+    span = lcrm_span_start(db->r, "db SELECT", LCRM_SPAN_CLIENT);
+    lcrm_span_attr(span, "db.system", "postgresql");
+    lcrm_span_attr(span, "db.statement", CARRY_SQL);
+    res = PQexecParams(conn, CARRY_SQL, 1, NULL, args, NULL, NULL, 0);
+    lcrm_span_end(span, PQresultStatus(res) != PGRES_TUPLES_OK);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        apr_pool_cleanup_register(db->r->pool, db, forget_trace,
+                                  apr_pool_cleanup_null);
+    }
+    PQclear(res);
+}
+
 /* Acquires the request's connection once; NULL when PostgreSQL is down. */
 static ap_dbd_t *connection(lcrm_db_t *db)
 {
@@ -123,7 +171,12 @@ static ap_dbd_t *connection(lcrm_db_t *db)
                           "DBDParams right?)");
         }
         else {
+            PGconn *conn;
             revive(db);
+            if ((conn = apr_dbd_native_handle(db->dbd->driver,
+                                              db->dbd->handle))) {
+                carry_trace(db, conn);
+            }
         }
     }
     return db->dbd;
