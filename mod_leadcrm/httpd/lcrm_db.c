@@ -20,7 +20,7 @@
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 
-#define CARRY_SQL "SELECT set_config('lcrm.traceparent', $1, false)"
+#define CARRY_SQL "SELECT set_config('lcrm.traceparent', %s, false)"
 
 struct lcrm_db {
     request_rec *r;
@@ -53,6 +53,9 @@ lcrm_db_t *lcrm_db(request_rec *r)
 }
 
 static apr_hash_t *prepared_set(ap_dbd_t *dbd);
+static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
+                        const char *const *args, apr_array_header_t *rows,
+                        int *affected);
 
 /*
  * Has the server sent anything on this connection since it was last
@@ -130,32 +133,23 @@ static apr_status_t forget_trace(void *data)
  * A recorded request that may write tells its session its trace context
  * (lcrm_trace_queued_parent), so that the mail it queues (mail_outbox,
  * mail_jobs: a column default, sql/0050) is later delivered in a span of
- * the same trace.  One statement, only for sampled non-GET requests; the
- * setting is reset before the connection goes back to the pool.  A
- * failure only loses the link (and a broken connection is reset by the
- * first statement, see ready()).
+ * the same trace.  One statement (a span of its own), only for sampled
+ * non-GET requests; the setting is reset before the connection goes back
+ * to the pool.  Runs inside connection(), so run() finds the connection
+ * already there.
  */
-static void carry_trace(lcrm_db_t *db, PGconn *conn)
+static void carry_trace(lcrm_db_t *db)
 {
-    const char *tp, *args[1];
-    lcrm_span_t *span;
-    PGresult *res;
+    const char *args[1];
 
     if (db->r->method_number == M_GET || db->r->method_number == M_OPTIONS
-        || !(tp = lcrm_trace_queued_parent(db->r))) {
+        || !(args[0] = lcrm_trace_queued_parent(db->r))) {
         return;
     }
-    args[0] = tp;
-    span = lcrm_span_start(db->r, "db SELECT", LCRM_SPAN_CLIENT);
-    lcrm_span_attr(span, "db.system", "postgresql");
-    lcrm_span_attr(span, "db.statement", CARRY_SQL);
-    res = PQexecParams(conn, CARRY_SQL, 1, NULL, args, NULL, NULL, 0);
-    lcrm_span_end(span, PQresultStatus(res) != PGRES_TUPLES_OK);
-    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+    if (run(db, CARRY_SQL, 1, args, NULL, NULL) == LCRM_DB_OK) {
         apr_pool_cleanup_register(db->r->pool, db, forget_trace,
                                   apr_pool_cleanup_null);
     }
-    PQclear(res);
 }
 
 /* Acquires the request's connection once; NULL when PostgreSQL is down. */
@@ -171,12 +165,8 @@ static ap_dbd_t *connection(lcrm_db_t *db)
                           "DBDParams right?)");
         }
         else {
-            PGconn *conn;
             revive(db);
-            if ((conn = apr_dbd_native_handle(db->dbd->driver,
-                                              db->dbd->handle))) {
-                carry_trace(db, conn);
-            }
+            carry_trace(db);
         }
     }
     return db->dbd;

@@ -121,15 +121,13 @@ static lcrm_span_t *command_span(request_rec *r, const char *name,
 /* Ends a command span: rv other than success and the command's ordinary
  * negative answer (normal: NOTFOUND for GET and INCR, EEXIST for ADD)
  * marks it failed. */
-static void command_end(lcrm_span_t *span, apr_status_t rv,
-                        apr_status_t normal)
+static void command_end(lcrm_span_t *span, apr_status_t rv, apr_status_t normal)
 {
     char buf[120];
     int failed = rv != APR_SUCCESS && rv != normal;
 
     if (span && failed) {
-        lcrm_span_attr(span, "error.type",
-                       apr_strerror(rv, buf, sizeof(buf)));
+        lcrm_span_attr(span, "error.type", apr_strerror(rv, buf, sizeof(buf)));
     }
     lcrm_span_end(span, failed);
 }
@@ -220,8 +218,7 @@ apr_status_t lcrm_limit_mc_decr(request_rec *r, apr_memcache_t *mc,
                                 const char *key)
 {
     apr_uint32_t left;
-    lcrm_span_t *span = lcrm_span_start(r, "memcached DECR",
-                                        LCRM_SPAN_CLIENT);
+    lcrm_span_t *span = lcrm_span_start(r, "memcached DECR", LCRM_SPAN_CLIENT);
     apr_status_t rv;
 
     if (span) {
