@@ -184,7 +184,8 @@ apr_status_t lcrm_traced_password_hash(request_rec *r, const char *pw,
 /* ---- OTLP JSON ----------------------------------------------------------- */
 
 /*
- * One span as OTLP JSON, written straight into the request pool: building
+ * One span as OTLP JSON, written straight into the pool given (the
+ * request's, or a detached span's own: lcrm_span_export): building
  * a json-c tree of about twenty objects per span and freeing it again cost
  * more than the rest of a profile request (issue 17 asks for exporting
  * within 5 % of not exporting).  Strings that did not come from this
