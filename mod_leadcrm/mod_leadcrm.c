@@ -123,6 +123,10 @@ static int leadcrm_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void leadcrm_register_hooks(apr_pool_t *p)
 {
+    /* the exporter exists before mod_watchdog starts the mail worker's
+     * thread, which exports "smtp send" spans through it */
+    static const char *const before_watchdog[] = {"mod_watchdog.c", NULL};
+
     /* the rate limiter's mutex type, so Mutex directives can name it */
     ap_hook_pre_config(leadcrm_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* each child re-attaches the rate limiter's global mutex */
@@ -132,7 +136,8 @@ static void leadcrm_register_hooks(apr_pool_t *p)
     /* monitoring: each child's exporter thread (Sentry, OTLP), the trace
      * context of every request, its spans and events after the response,
      * and the module's error-level log lines as Sentry events */
-    ap_hook_child_init(lcrm_monitor_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(lcrm_monitor_child_init, NULL, before_watchdog,
+                       APR_HOOK_MIDDLE);
     ap_hook_post_read_request(lcrm_trace_post_read_request, NULL, NULL,
                               APR_HOOK_FIRST);
     ap_hook_log_transaction(lcrm_trace_log_transaction, NULL, NULL,

@@ -20,6 +20,8 @@
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 
+#define CARRY_SQL "SELECT set_config('lcrm.traceparent', %s, false)"
+
 struct lcrm_db {
     request_rec *r;
     ap_dbd_t *dbd;
@@ -51,6 +53,9 @@ lcrm_db_t *lcrm_db(request_rec *r)
 }
 
 static apr_hash_t *prepared_set(ap_dbd_t *dbd);
+static lcrm_db_rc_e run(lcrm_db_t *db, const char *sql, int nargs,
+                        const char *const *args, apr_array_header_t *rows,
+                        int *affected);
 
 /*
  * Has the server sent anything on this connection since it was last
@@ -110,6 +115,43 @@ static void revive(lcrm_db_t *db)
     db->drained = 1;
 }
 
+/* Request pool cleanup: the connection goes back without the setting
+ * (it runs before mod_dbd's release, registered earlier). */
+static apr_status_t forget_trace(void *data)
+{
+    lcrm_db_t *db = data;
+    PGconn *conn = apr_dbd_native_handle(db->dbd->driver, db->dbd->handle);
+
+    if (conn && PQstatus(conn) == CONNECTION_OK
+        && PQtransactionStatus(conn) == PQTRANS_IDLE) {
+        PQclear(PQexec(conn, "RESET lcrm.traceparent"));
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * A recorded request that may write tells its session its trace context
+ * (lcrm_trace_queued_parent), so that the mail it queues (mail_outbox,
+ * mail_jobs: a column default, sql/0050) is later delivered in a span of
+ * the same trace.  One statement (a span of its own), only for sampled
+ * non-GET requests; the setting is reset before the connection goes back
+ * to the pool.  Runs inside connection(), so run() finds the connection
+ * already there.
+ */
+static void carry_trace(lcrm_db_t *db)
+{
+    const char *args[1];
+
+    if (db->r->method_number == M_GET || db->r->method_number == M_OPTIONS
+        || !(args[0] = lcrm_trace_queued_parent(db->r))) {
+        return;
+    }
+    if (run(db, CARRY_SQL, 1, args, NULL, NULL) == LCRM_DB_OK) {
+        apr_pool_cleanup_register(db->r->pool, db, forget_trace,
+                                  apr_pool_cleanup_null);
+    }
+}
+
 /* Acquires the request's connection once; NULL when PostgreSQL is down. */
 static ap_dbd_t *connection(lcrm_db_t *db)
 {
@@ -124,6 +166,7 @@ static ap_dbd_t *connection(lcrm_db_t *db)
         }
         else {
             revive(db);
+            carry_trace(db);
         }
     }
     return db->dbd;

@@ -19,7 +19,6 @@
  * class).
  */
 #include "lcrm_config.h"
-#include "lcrm_trace.h"
 #include "lcrm_limit.h"
 #include "lcrm_limit_mc.h"
 #include "lcrm_private.h"
@@ -269,37 +268,33 @@ static apr_status_t count_mc(request_rec *r, struct lcrm_limiter *l,
                                    name, start);
     apr_uint32_t previous = 0, count = 0;
     apr_status_t rv = APR_SUCCESS;
-    lcrm_span_t *span;
 
     if (!l->mc) {
         return APR_ENOTIMPL;
     }
-    span = lcrm_span_start(r, consume > 0 ? "memcached incr"
-                                          : "memcached get", LCRM_SPAN_CLIENT);
-    lcrm_span_attr(span, "db.system", "memcached");
+    /* each memcached command is a span of r (lcrm_limit_mc.c) */
     if (sliding) {
-        rv = lcrm_limit_mc_get(l->mc, r->pool, apr_psprintf(
+        rv = lcrm_limit_mc_get(r, l->mc, r->pool, apr_psprintf(
                                    r->pool, "lcrm:rl:%s:%" APR_INT64_T_FMT,
                                    name, start - spec->window), &previous);
     }
     if (rv == APR_SUCCESS && consume > 0) {
-        rv = lcrm_limit_mc_incr(l->mc, cur, spec->window * (sliding ? 2 : 1)
-                                            + 5, &count);
+        rv = lcrm_limit_mc_incr(r, l->mc, cur,
+                                spec->window * (sliding ? 2 : 1) + 5, &count);
         count = count > 0 ? count - 1 : 0;
     }
     else if (rv == APR_SUCCESS && consume < 0) {
-        rv = lcrm_limit_mc_decr(l->mc, cur);
+        rv = lcrm_limit_mc_decr(r, l->mc, cur);
     }
     else if (rv == APR_SUCCESS) {
-        rv = lcrm_limit_mc_get(l->mc, r->pool, cur, &count);
+        rv = lcrm_limit_mc_get(r, l->mc, r->pool, cur, &count);
     }
-    lcrm_span_end(span, rv != APR_SUCCESS);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     lcrm_rl_decide(spec, previous, count, now, res);
     if (consume > 0 && !res->allowed) {
-        lcrm_limit_mc_decr(l->mc, cur);
+        lcrm_limit_mc_decr(r, l->mc, cur);
     }
     if (consume < 0) {
         res->allowed = 1;

@@ -21,7 +21,8 @@
 #define TRACE_KEY "lcrm-trace"
 
 struct lcrm_span {
-    apr_pool_t *pool;            /* the request's */
+    apr_pool_t *pool;            /* the request's (a detached span: its own) */
+    const char *trace_id;        /* a detached span's; NULL: the request's */
     const char *name;
     char id[LCRM_SPAN_ID_HEX + 1];
     const char *parent;          /* span id, or NULL for a root */
@@ -183,7 +184,8 @@ apr_status_t lcrm_traced_password_hash(request_rec *r, const char *pw,
 /* ---- OTLP JSON ----------------------------------------------------------- */
 
 /*
- * One span as OTLP JSON, written straight into the request pool: building
+ * One span as OTLP JSON, written straight into the pool given (the
+ * request's, or a detached span's own: lcrm_span_export): building
  * a json-c tree of about twenty objects per span and freeing it again cost
  * more than the rest of a profile request (issue 17 asks for exporting
  * within 5 % of not exporting).  Strings that did not come from this
@@ -191,8 +193,8 @@ apr_status_t lcrm_traced_password_hash(request_rec *r, const char *pw,
  * lcrm_logjson_str, which always yields a valid JSON string literal; ids
  * are lowercase hex made or checked here.
  */
-static const char *span_json(apr_pool_t *p, const trace_t *t,
-                             const lcrm_span_t *sp)
+static const char *span_json(apr_pool_t *p, const char *trace_id,
+                             const lcrm_span_t *sp, const char *tracestate)
 {
     apr_array_header_t *attrs = apr_array_make(p, 8, sizeof(const char *));
     int i;
@@ -207,14 +209,13 @@ static const char *span_json(apr_pool_t *p, const trace_t *t,
             "}}", NULL);
     }
     return apr_pstrcat(
-        p, "{\"traceId\":\"", t->trace_id, "\",\"spanId\":\"", sp->id, "\"",
+        p, "{\"traceId\":\"", trace_id, "\",\"spanId\":\"", sp->id, "\"",
         sp->parent ? apr_pstrcat(p, ",\"parentSpanId\":\"", sp->parent, "\"",
                                  NULL)
                    : "",
-        sp == &t->root && t->tracestate
-            ? apr_pstrcat(p, ",\"traceState\":",
-                          lcrm_logjson_str(p, t->tracestate), NULL)
-            : "",
+        tracestate ? apr_pstrcat(p, ",\"traceState\":",
+                                 lcrm_logjson_str(p, tracestate), NULL)
+                   : "",
         ",\"name\":", lcrm_logjson_str(p, sp->name),
         ",\"kind\":", apr_itoa(p, sp->kind),
         apr_psprintf(p, ",\"startTimeUnixNano\":\"%" APR_TIME_T_FMT "000\""
@@ -235,13 +236,64 @@ static void export_spans(request_rec *r, trace_t *t)
     if (!lcrm_monitor_accepts(LCRM_EXPORT_OTLP)) {
         return;
     }
-    APR_ARRAY_PUSH(parts, const char *) = span_json(r->pool, t, &t->root);
+    APR_ARRAY_PUSH(parts, const char *) = span_json(r->pool, t->trace_id,
+                                                    &t->root, t->tracestate);
     for (i = 0; i < t->spans->nelts; i++) {
         APR_ARRAY_PUSH(parts, const char *) = span_json(
-            r->pool, t, APR_ARRAY_IDX(t->spans, i, lcrm_span_t *));
+            r->pool, t->trace_id, APR_ARRAY_IDX(t->spans, i, lcrm_span_t *),
+            NULL);
     }
     doc = apr_array_pstrcat(r->pool, parts, ',');
     lcrm_monitor_enqueue(LCRM_EXPORT_OTLP, doc, strlen(doc));
+}
+
+/* ---- spans outside requests ------------------------------------------ */
+
+const char *lcrm_trace_queued_parent(request_rec *r)
+{
+    trace_t *t = trace_of(r);
+
+    if (!t || !t->recorded) {
+        return NULL;
+    }
+    return lcrm_traceparent_format(r->pool, t->trace_id, t->root.id,
+                                   t->sampled);
+}
+
+lcrm_span_t *lcrm_span_detached(apr_pool_t *p, const char *traceparent,
+                                const char *name, int kind)
+{
+    lcrm_traceparent_t ctx;
+    lcrm_span_t *sp;
+
+    if (!traceparent || !lcrm_traceparent_parse(traceparent, &ctx)
+        || !ctx.sampled || !lcrm_monitor_enabled(LCRM_EXPORT_OTLP)) {
+        return NULL;
+    }
+    sp = apr_pcalloc(p, sizeof(*sp));
+    sp->pool = p;
+    sp->trace_id = apr_pstrdup(p, ctx.trace_id);
+    sp->parent = apr_pstrdup(p, ctx.parent_id);
+    sp->name = name;
+    new_span_id(sp->id);
+    sp->kind = kind;
+    sp->start = apr_time_now();
+    return sp;
+}
+
+apr_status_t lcrm_span_export(lcrm_span_t *span)
+{
+    const char *doc;
+
+    if (!span || !span->trace_id) {
+        return APR_ENOTIMPL;
+    }
+    lcrm_span_end(span, 0);      /* no-op when the caller ended it */
+    if (!lcrm_monitor_accepts(LCRM_EXPORT_OTLP)) {
+        return APR_ENOSPC;
+    }
+    doc = span_json(span->pool, span->trace_id, span, NULL);
+    return lcrm_monitor_enqueue(LCRM_EXPORT_OTLP, doc, strlen(doc));
 }
 
 /* The request span: route (or method), status, request id, user. */

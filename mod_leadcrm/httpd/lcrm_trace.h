@@ -7,13 +7,18 @@
  * variable LEADCRM_TRACE_ID (access log: %{leadcrm-trace-id}n) and the
  * problem+json `instance`.  One server span covers the request; code
  * that does slow work opens child spans with the small API below (the
- * database, bcrypt, memcached, SMTP).  Sampled requests are exported over
+ * database, bcrypt, memcached).  Sampled requests are exported over
  * OTLP/HTTP JSON by the exporter thread (lcrm_monitor.h) after the
  * response is sent: parent-based sampling (an incoming sampled flag is
  * followed), else LeadCRMTraceSampleRatio decides on the trace id.
  *
  * Spans live in the request pool; the API is cheap no-op when the request
  * is not recorded (start returns NULL and every other call accepts NULL).
+ *
+ * Work done later on a request's behalf (SMTP delivery by the mail worker)
+ * reports a detached span: the request stores lcrm_trace_queued_parent()
+ * with the work, the worker opens lcrm_span_detached() from it and
+ * exports it with lcrm_span_export().
  */
 #ifndef LCRM_TRACE_H
 #define LCRM_TRACE_H
@@ -29,7 +34,7 @@ typedef struct lcrm_span lcrm_span_t;
 
 /*
  * Opens a child span of r's request span named name (a constant or
- * request-pool string: "db SELECT", "bcrypt verify", "smtp send"...).
+ * request-pool string: "db SELECT", "bcrypt verify", "memcached INCR"...).
  * Returns NULL when r's trace is not recorded.
  */
 lcrm_span_t *lcrm_span_start(request_rec *r, const char *name, int kind);
@@ -61,6 +66,31 @@ const char *lcrm_trace_id(const request_rec *r);
  * HTTP call, so the receiver joins the trace.  NULL when r has no trace.
  */
 const char *lcrm_trace_traceparent(request_rec *r, const lcrm_span_t *span);
+
+/*
+ * Work a request queues for later, outside any request (a mail the
+ * worker delivers), keeps this traceparent (the trace id, the request
+ * span as parent, the sampled flag) so that its own span joins the
+ * request's trace.  NULL when r's trace is not recorded: nothing to join.
+ */
+const char *lcrm_trace_queued_parent(request_rec *r);
+
+/*
+ * A span outside any request (e.g. "smtp send" in the mail worker), the
+ * child of the span a stored traceparent names, in the same trace; its
+ * attributes and end go through lcrm_span_attr / lcrm_span_end, memory in
+ * p.  NULL (and every call on it a no-op) when traceparent is NULL or
+ * invalid, not sampled, or this process exports no traces.
+ */
+lcrm_span_t *lcrm_span_detached(apr_pool_t *p, const char *traceparent,
+                                const char *name, int kind);
+
+/*
+ * Ends a detached span if still open and queues it for the exporter
+ * thread (lcrm_monitor_enqueue).  APR_SUCCESS, APR_ENOSPC (queue full:
+ * dropped and counted) or APR_ENOTIMPL (span NULL or not detached).
+ */
+apr_status_t lcrm_span_export(lcrm_span_t *span);
 
 /* post_read_request hook: the trace context of the request. */
 int lcrm_trace_post_read_request(request_rec *r);

@@ -19,6 +19,7 @@
 #include "lcrm_secret.h"
 #include "lcrm_aead.h"
 #include "lcrm_smtp.h"
+#include "lcrm_trace.h"
 #include "lcrm_worker.h"
 
 #include <apr_dbd.h>
@@ -30,6 +31,7 @@
 #include <apr_lib.h>
 #include <apr_optional.h>
 #include <apr_strings.h>
+#include <apr_uri.h>
 #include <apr_uuid.h>
 #include <stdlib.h>
 
@@ -59,6 +61,7 @@ typedef struct {
     const char *id, *kind, *to, *subject, *payload, *sealed;
     const char *user_name, *c_name, *c_status, *c_type, *c_link;
     const char *c_seq, *l_name, *l_email, *l_company, *l_source, *ref_id;
+    const char *traceparent;    /* of the request that queued it, or NULL */
     int attempts;
 } row_t;
 
@@ -66,7 +69,8 @@ static const char *const render_sql =
     "SELECT o.id, o.kind, o.to_addr, o.subject, o.payload::text, o.sealed,"
     " u.name, c.name, c.status::text, c.meeting_type::text, c.meeting_link,"
     " (SELECT m.sequence FROM mail_calendar m WHERE m.consultation_id = c.id),"
-    " l.name, l.email, l.company, l.source::text, o.ref_id::text"
+    " l.name, l.email, l.company, l.source::text, o.ref_id::text,"
+    " o.traceparent"
     " FROM mail_outbox o"
     " LEFT JOIN users u ON u.id = o.ref_id"
     " LEFT JOIN consultations c ON c.id = o.ref_id"
@@ -139,8 +143,10 @@ static const char *new_uuid(apr_pool_t *p)
     return buf;
 }
 
-/* One job: token, its hash and its sealed copy for the mail row. */
-static int run_job(worker_t *w, PGconn *conn, apr_pool_t *p, const char *job)
+/* One job: token, its hash and its sealed copy for the mail row, which
+ * keeps the job's trace context (traceparent, may be NULL). */
+static int run_job(worker_t *w, PGconn *conn, apr_pool_t *p, const char *job,
+                   const char *traceparent)
 {
     const char *token, *sealed, *args[4];
 
@@ -154,8 +160,15 @@ static int run_job(worker_t *w, PGconn *conn, apr_pool_t *p, const char *job)
     args[0] = job;
     args[1] = lcrm_sha256_hex(p, token, strlen(token));
     args[2] = sealed;
-    return ok(w, conn, "SELECT lcrm_mail_run_job($1::bigint, $2, $3,"
-              " $4::uuid)", 4, args);
+    if (!ok(w, conn, "SELECT lcrm_mail_run_job($1::bigint, $2, $3,"
+            " $4::uuid)", 4, args)) {
+        return 0;
+    }
+    args[0] = args[3];
+    args[1] = traceparent;
+    return !traceparent
+           || ok(w, conn, "UPDATE mail_outbox SET traceparent = $2"
+                 " WHERE id = $1::uuid", 2, args);
 }
 
 /* Deferred token jobs, in one transaction (jobs locked SKIP LOCKED). */
@@ -167,11 +180,11 @@ static void run_jobs(worker_t *w, PGconn *conn, apr_pool_t *p)
     if (!ok(w, conn, "BEGIN", 0, NULL)) {
         return;
     }
-    res = q(w, conn, apr_psprintf(p, "SELECT id FROM mail_jobs ORDER BY id"
-                                  " LIMIT %d FOR UPDATE SKIP LOCKED",
-                                  JOBS_MAX), 0, NULL);
+    res = q(w, conn, apr_psprintf(p, "SELECT id, traceparent FROM mail_jobs"
+                                  " ORDER BY id LIMIT %d FOR UPDATE SKIP"
+                                  " LOCKED", JOBS_MAX), 0, NULL);
     for (i = 0; res && good && i < PQntuples(res); i++) {
-        good = run_job(w, conn, p, PQgetvalue(res, i, 0));
+        good = run_job(w, conn, p, PQgetvalue(res, i, 0), col(p, res, i, 1));
     }
     PQclear(res);
     ok(w, conn, res && good ? "COMMIT" : "ROLLBACK", 0, NULL);
@@ -417,7 +430,8 @@ static int load_row(worker_t *w, PGconn *conn, apr_pool_t *p, const char *id,
     const char **f[] = {&r->id, &r->kind, &r->to, &r->subject, &r->payload,
                         &r->sealed, &r->user_name, &r->c_name, &r->c_status,
                         &r->c_type, &r->c_link, &r->c_seq, &r->l_name,
-                        &r->l_email, &r->l_company, &r->l_source, &r->ref_id};
+                        &r->l_email, &r->l_company, &r->l_source, &r->ref_id,
+                        &r->traceparent};
     int j, found = res && PQntuples(res) == 1;
 
     for (j = 0; found && j < (int)(sizeof(f) / sizeof(f[0])); j++) {
@@ -464,11 +478,47 @@ static void finish(worker_t *w, PGconn *conn, apr_pool_t *p, const row_t *r,
     PQclear(res);
 }
 
+/*
+ * The "smtp send" span of a delivery, in the trace of the request that
+ * queued the row (lcrm_trace.h: nothing when that request was not
+ * recorded or this process exports no traces).  Never the recipient, the
+ * message or the reply text (it may name the recipient): the server, the
+ * mail kind, the earlier attempts, the outcome and the reply code.
+ */
+static void trace_send(worker_t *w, apr_pool_t *p, lcrm_span_t *span,
+                       const row_t *r, lcrm_smtp_rc_e rc, const char *reply)
+{
+    apr_uri_t uri;
+
+    if (!span) {
+        return;
+    }
+    lcrm_span_attr(span, "server.address", w->mc->smtp_host);
+    if (apr_uri_parse(p, w->mc->smtp_url, &uri) == APR_SUCCESS
+        && uri.port_str) {
+        lcrm_span_attr(span, "server.port", uri.port_str);
+    }
+    lcrm_span_attr(span, "leadcrm.mail.kind", r->kind);
+    lcrm_span_attr(span, "leadcrm.mail.retry_count",
+                   apr_itoa(p, r->attempts > 0 ? r->attempts - 1 : 0));
+    lcrm_span_attr(span, "leadcrm.smtp.result",
+                   rc == LCRM_SMTP_SENT ? "sent"
+                   : rc == LCRM_SMTP_FAILED ? "failed" : "retry");
+    if (reply && apr_isdigit(reply[0]) && apr_isdigit(reply[1])
+        && apr_isdigit(reply[2])) {
+        lcrm_span_attr(span, "smtp.response.code",
+                       apr_pstrndup(p, reply, 3));
+    }
+    lcrm_span_end(span, rc != LCRM_SMTP_SENT);
+    lcrm_span_export(span);
+}
+
 /* Sends one leased row; returns the SMTP outcome (SENT when not sent). */
 static lcrm_smtp_rc_e deliver(worker_t *w, PGconn *conn, apr_pool_t *p,
                               lcrm_smtp_t *smtp, const char *id, int attempts)
 {
     const char *msg, *reply = NULL, *args[1] = {id};
+    lcrm_span_t *span;
     lcrm_smtp_rc_e rc;
     row_t r;
 
@@ -489,7 +539,10 @@ static lcrm_smtp_rc_e deliver(worker_t *w, PGconn *conn, apr_pool_t *p,
         }
         return LCRM_SMTP_SENT;
     }
+    span = lcrm_span_detached(p, r.traceparent, "smtp send",
+                              LCRM_SPAN_CLIENT);
     rc = lcrm_smtp_send(smtp, p, w->mc->from_addr, r.to, msg, &reply);
+    trace_send(w, p, span, &r, rc, reply);
     finish(w, conn, p, &r, rc, reply);
     return rc;
 }
