@@ -20,7 +20,7 @@ lcrm_install_deps python3-aiosmtpd libcurl4-openssl-dev memcached
 lcrm_build
 T=$(mktemp -d /tmp/leadcrm-spans.XXXXXX); chmod 755 "$T"
 cleanup() {
-    [ -f "$T/node/httpd.pid" ] && kill -TERM "$(cat "$T/node/httpd.pid")" 2>/dev/null || true
+    [ -f "$T/node/httpd.pid" ] && kill -TERM "$(cat "$T/node/httpd.pid" 2>/dev/null)" 2>/dev/null || true
     sleep 1; lcrm_pg_stop "$T"; rm -rf "$T"
 }
 trap cleanup EXIT
