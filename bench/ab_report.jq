@@ -53,7 +53,10 @@ def row($issue; $what; $c; $a; $b; $metric; $op; $bound):
     row(17; "GET /auth/profile p99, exporting on vs off"; "export"; "off"; "on"; "p99_ms"; "<="; 1.05),
     row(17; "GET /auth/profile req/s, receivers hang vs off"; "export"; "off"; "hung"; "rps"; ">="; 0.95),
     row(17; "GET /auth/profile p50, receivers hang vs off"; "export"; "off"; "hung"; "p50_ms"; "<="; 1.05),
-    row(17; "GET /auth/profile p99, receivers hang vs off"; "export"; "off"; "hung"; "p99_ms"; "<="; 1.05)
+    row(17; "GET /auth/profile p99, receivers hang vs off"; "export"; "off"; "hung"; "p99_ms"; "<="; 1.05),
+    row(17; "GET /auth/profile req/s, receivers refuse vs off"; "export"; "off"; "refused"; "rps"; ">="; 0.95),
+    row(17; "GET /auth/profile p50, receivers refuse vs off"; "export"; "off"; "refused"; "p50_ms"; "<="; 1.05),
+    row(17; "GET /auth/profile p99, receivers refuse vs off"; "export"; "off"; "refused"; "p99_ms"; "<="; 1.05)
   ],
   sides: ([$runs[] | {claim, side}] | unique
           | map(. + side(.claim; .side))),
