@@ -16,6 +16,7 @@
 #include "lcrm_ops.h"
 #include "lcrm_monitor.h"
 #include "lcrm_router.h"
+#include "lcrm_storage.h"
 #include "lcrm_trace.h"
 #include "lcrm_totp.h"
 #include "lcrm_worker.h"
@@ -150,6 +151,10 @@ static void leadcrm_register_hooks(apr_pool_t *p)
     /* token settings, the dummy hash and mod_dbd's ap_dbd_acquire
      * (an optional function: no link-time dependency on mod_dbd) */
     ap_hook_post_config(leadcrm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* the module's locations are not files: no directory walk */
+    ap_hook_translate_name(lcrm_storage_translate, NULL, NULL,
+                           APR_HOOK_FIRST);
+    ap_hook_map_to_storage(lcrm_storage_map, NULL, NULL, APR_HOOK_FIRST);
     /* CORS headers before authentication, so errors carry them too and
      * preflights are answered without credentials */
     ap_hook_header_parser(lcrm_cors_header_parser, NULL, NULL,

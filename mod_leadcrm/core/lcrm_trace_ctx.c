@@ -90,6 +90,27 @@ void lcrm_trace_hex_id(const unsigned char *bytes, apr_size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+void lcrm_trace_child_id(const unsigned char root[8], apr_uint64_t n,
+                         char *out)
+{
+    apr_uint64_t z = 0;
+    unsigned char b[8];
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        z = (z << 8) | root[i];
+    }
+    z += n * APR_UINT64_C(0x9e3779b97f4a7c15);
+    z = (z ^ (z >> 30)) * APR_UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * APR_UINT64_C(0x94d049bb133111eb);
+    z ^= z >> 31;
+    for (i = 7; i >= 0; i--) {
+        b[i] = (unsigned char)(z & 0xff);
+        z >>= 8;
+    }
+    lcrm_trace_hex_id(b, sizeof(b), out);
+}
+
 int lcrm_trace_sampled(const char *trace_id, double ratio)
 {
     apr_uint64_t v = 0;

@@ -38,6 +38,16 @@ const char *lcrm_traceparent_format(apr_pool_t *p, const char *trace_id,
 void lcrm_trace_hex_id(const unsigned char *bytes, apr_size_t n, char *out);
 
 /*
+ * The n-th child span id of a request whose root span has the 8 bytes
+ * root (hex into out, 17 bytes): splitmix64 of the root's bits plus n, a
+ * bijection, so ids 1..2^64-1 of one root never repeat, and as random as
+ * the root it derives from (one random draw per request instead of one
+ * per span).  Never all zeros.
+ */
+void lcrm_trace_child_id(const unsigned char root[8], apr_uint64_t n,
+                         char *out);
+
+/*
  * The trace-id ratio sampler: 1 when the trace is sampled at ratio
  * (0 = never, 1 = always), decided on the rightmost 8 bytes of the trace
  * id so every node of one trace decides alike.

@@ -34,6 +34,8 @@
 #define FLUSH_INTERVAL apr_time_from_msec(500)
 #define CONNECT_TIMEOUT_MS 2000L
 #define TRANSFER_TIMEOUT_MS 5000L
+#define BACKOFF_MIN apr_time_from_sec(1)  /* after a failed POST */
+#define BACKOFF_MAX apr_time_from_sec(8)
 
 /* ---- directives ------------------------------------------------------ */
 
@@ -328,8 +330,9 @@ static size_t discard_body(char *ptr, size_t size, size_t n, void *data)
     return size * n;
 }
 
-/* One POST; counts the outcome and logs changes between ok and failing. */
-static void post(exporter_t *e, CURL *curl, lcrm_export_kind_e kind,
+/* One POST; counts the outcome and logs changes between ok and failing.
+ * Returns 1 when the receiver took it. */
+static int post(exporter_t *e, CURL *curl, lcrm_export_kind_e kind,
                  const char *body, apr_size_t len)
 {
     long code = 0;
@@ -351,7 +354,7 @@ static void post(exporter_t *e, CURL *curl, lcrm_export_kind_e kind,
                          "monitoring export to %s works again",
                          kind == LCRM_EXPORT_SENTRY ? "Sentry" : "OTLP");
         }
-        return;
+        return 1;
     }
     lcrm_metrics_count(e->s, m_failed[kind]);
     if (!e->failing && !apr_atomic_read32(&e->stop)) {
@@ -364,6 +367,7 @@ static void post(exporter_t *e, CURL *curl, lcrm_export_kind_e kind,
                      rc == CURLE_OK ? "answered" : curl_easy_strerror(rc),
                      code);
     }
+    return 0;
 }
 
 /* An OTLP/HTTP JSON body: n span documents ("{..},{..}") under one
@@ -406,28 +410,47 @@ static char *otlp_body(exporter_t *e, char **items, apr_size_t *lens, int n,
     return body;
 }
 
-/* Sends what was taken off the queues and frees it. */
-static void send_taken(exporter_t *e, CURL *curl, char **sentry,
+/* Sends what was taken off the queues and frees it; 0 when a POST
+ * failed. */
+static int send_taken(exporter_t *e, CURL *curl, char **sentry,
                        apr_size_t *slens, int ns, char **spans,
                        apr_size_t *plens, int np)
 {
-    int i;
+    int i, ok = 1;
     apr_size_t len;
     char *body;
 
     for (i = 0; i < ns; i++) {
         if (!apr_atomic_read32(&e->stop)) {
-            post(e, curl, LCRM_EXPORT_SENTRY, sentry[i], slens[i]);
+            ok &= post(e, curl, LCRM_EXPORT_SENTRY, sentry[i], slens[i]);
         }
         free(sentry[i]);
     }
     if (np && !apr_atomic_read32(&e->stop)
         && (body = otlp_body(e, spans, plens, np, &len))) {
-        post(e, curl, LCRM_EXPORT_OTLP, body, len);
+        ok &= post(e, curl, LCRM_EXPORT_OTLP, body, len);
         free(body);
     }
     for (i = 0; i < np; i++) {
         free(spans[i]);
+    }
+    return ok;
+}
+
+/*
+ * After a failed POST the thread waits before it takes more (doubling
+ * from BACKOFF_MIN to BACKOFF_MAX, reset by a success): meanwhile the
+ * queue fills and requests stop building documents (lcrm_monitor_accepts
+ * says no and counts the drop), so a receiver that refuses costs the
+ * requests no more than one that hangs.  Called with the lock held;
+ * returns early when the child stops.
+ */
+static void back_off(exporter_t *e, apr_interval_time_t wait)
+{
+    apr_time_t until = apr_time_now() + wait;
+
+    while (!apr_atomic_read32(&e->stop) && apr_time_now() < until) {
+        apr_thread_cond_timedwait(e->wake, e->lock, until - apr_time_now());
     }
 }
 
@@ -474,6 +497,7 @@ static void *APR_THREAD_FUNC exporter_main(apr_thread_t *t, void *data)
     char *spans[OTLP_BATCH];
     apr_size_t plens[OTLP_BATCH];
     CURL *curl = new_curl(e);
+    apr_interval_time_t backoff = 0;
 
     lower_priority();
     apr_thread_mutex_lock(e->lock);
@@ -488,10 +512,18 @@ static void *APR_THREAD_FUNC exporter_main(apr_thread_t *t, void *data)
         ns = sentry ? take(&e->q[LCRM_EXPORT_SENTRY], sentry, slens, cap) : 0;
         np = take(&e->q[LCRM_EXPORT_OTLP], spans, plens, OTLP_BATCH);
         apr_thread_mutex_unlock(e->lock);
-        if (curl) {
-            send_taken(e, curl, sentry, slens, ns, spans, plens, np);
+        if (curl && !send_taken(e, curl, sentry, slens, ns, spans, plens,
+                                np)) {
+            backoff = backoff ? backoff * 2 : BACKOFF_MIN;
+            backoff = backoff > BACKOFF_MAX ? BACKOFF_MAX : backoff;
+        }
+        else {
+            backoff = 0;
         }
         apr_thread_mutex_lock(e->lock);
+        if (backoff) {
+            back_off(e, backoff);
+        }
     }
     apr_thread_mutex_unlock(e->lock);
     if (curl) {

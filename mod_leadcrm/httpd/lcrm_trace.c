@@ -41,6 +41,8 @@ typedef struct {
     lcrm_span_t root;
     apr_array_header_t *spans;   /* of lcrm_span_t * (children) */
     apr_array_header_t *errors;  /* of const char * (error log lines) */
+    unsigned char root_bits[8];  /* the root span id, child ids' seed */
+    apr_uint64_t children;       /* child span ids handed out */
 } trace_t;
 
 static trace_t *trace_of(const request_rec *r)
@@ -66,7 +68,13 @@ int lcrm_trace_post_read_request(request_rec *r)
     lcrm_traceparent_t in;
     int parent = lcrm_traceparent_parse(
         apr_table_get(r->headers_in, "traceparent"), &in);
+    /* one draw per request: trace id (unless continued) and root span id;
+     * child span ids derive from the root's (lcrm_trace_child_id) */
+    unsigned char b[16 + 8];
 
+    ap_random_insecure_bytes(b, sizeof(b));
+    memcpy(t->root_bits, b + 16, sizeof(t->root_bits));
+    lcrm_trace_hex_id(t->root_bits, sizeof(t->root_bits), t->root.id);
     t->pool = r->pool;
     if (parent) {
         memcpy(t->trace_id, in.trace_id, sizeof(t->trace_id));
@@ -75,16 +83,17 @@ int lcrm_trace_post_read_request(request_rec *r)
         t->tracestate = apr_table_get(r->headers_in, "tracestate");
     }
     else {
-        unsigned char b[16];
-        ap_random_insecure_bytes(b, sizeof(b));
-        lcrm_trace_hex_id(b, sizeof(b), t->trace_id);
+        lcrm_trace_hex_id(b, 16, t->trace_id);
         /* a new trace is flagged sampled only when it is recorded */
         t->sampled = lcrm_monitor_enabled(LCRM_EXPORT_OTLP)
                      && lcrm_trace_sampled(
                          t->trace_id, lcrm_monitor_ratio(lcrm_monitor_conf()));
     }
-    t->recorded = t->sampled && lcrm_monitor_enabled(LCRM_EXPORT_OTLP);
-    new_span_id(t->root.id);
+    /* spans are recorded only when the exporter can take them now: with
+     * the queue full (a receiver that hangs or refuses) the trace would be
+     * dropped anyway, so it is dropped (and counted) here, before costing
+     * the request anything */
+    t->recorded = t->sampled && lcrm_monitor_accepts(LCRM_EXPORT_OTLP);
     t->root.start = r->request_time;
     t->root.kind = 2;            /* SERVER */
     t->spans = apr_array_make(r->pool, 8, sizeof(lcrm_span_t *));
@@ -125,7 +134,7 @@ lcrm_span_t *lcrm_span_start(request_rec *r, const char *name, int kind)
     sp = apr_pcalloc(t->pool, sizeof(*sp));
     sp->pool = t->pool;
     sp->name = name;
-    new_span_id(sp->id);
+    lcrm_trace_child_id(t->root_bits, ++t->children, sp->id);
     sp->parent = t->root.id;
     sp->kind = kind;
     sp->start = apr_time_now();

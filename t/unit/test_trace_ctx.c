@@ -6,7 +6,10 @@
 #include "unit.h"
 #include "lcrm_trace_ctx.h"
 
+#include <apr_hash.h>
+#include <apr_strings.h>
 #include <stdio.h>
+#include <string.h>
 
 #define TP_OK "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -56,6 +59,33 @@ static void test_traceparent_format_and_ids(void)
     LCRM_ASSERT_STR(out, "ab01");
     lcrm_trace_hex_id(zero, 8, out);
     LCRM_ASSERT_STR(out, "0000000000000001");
+}
+
+/* Child span ids: distinct for one root, 16 hex digits, never the root's
+ * own id, and different under another root. */
+static void test_child_ids(void)
+{
+    unsigned char root[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
+    unsigned char other[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb8};
+    apr_hash_t *seen = apr_hash_make(lcrm_test_pool);
+    char id[17], id2[17];
+    apr_uint64_t n;
+    int dup = 0, bad = 0;
+
+    for (n = 1; n <= 5000; n++) {
+        lcrm_trace_child_id(root, n, id);
+        bad += strlen(id) != 16 || strspn(id, "0123456789abcdef") != 16
+               || !strcmp(id, "00f067aa0ba902b7");
+        dup += apr_hash_get(seen, id, 16) != NULL;
+        apr_hash_set(seen, apr_pstrdup(lcrm_test_pool, id), 16, "");
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(dup, 0);
+    lcrm_trace_child_id(root, 1, id);
+    lcrm_trace_child_id(root, 1, id2);
+    LCRM_ASSERT_STR(id, id2);
+    lcrm_trace_child_id(other, 1, id2);
+    CU_ASSERT_NOT_EQUAL(strcmp(id, id2), 0);
 }
 
 static void test_sampler(void)
@@ -112,6 +142,7 @@ void lcrm_test_register_trace_ctx(void)
     LCRM_TEST(s, test_traceparent_valid);
     LCRM_TEST(s, test_traceparent_invalid);
     LCRM_TEST(s, test_traceparent_format_and_ids);
+    LCRM_TEST(s, test_child_ids);
     LCRM_TEST(s, test_sampler);
     LCRM_TEST(s, test_dsn);
     LCRM_TEST(s, test_otlp_endpoint);
