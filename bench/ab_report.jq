@@ -17,6 +17,7 @@ def side($c; $s): runs($c; $s) as $r
      rps: ($r | map(.rps) | median | . * 10 | round / 10),
      p50_ms: ($r | map(.p50_ms | tonumber) | median | r3),
      p99_ms: ($r | map(.p99_ms | tonumber) | median | r3),
+     cpu_us: ($r | map(.cpu_us // empty) | if length == 0 then null else median end),
      # a non-2xx or a timeout means the round measured something else;
      # socket read errors (a keep-alive close racing a request) are shown
      errors: ($r | map(.non2xx + .timeouts) | add),
@@ -56,7 +57,12 @@ def row($issue; $what; $c; $a; $b; $metric; $op; $bound):
     row(17; "GET /auth/profile p99, receivers hang vs off"; "export"; "off"; "hung"; "p99_ms"; "<="; 1.05),
     row(17; "GET /auth/profile req/s, receivers refuse vs off"; "export"; "off"; "refused"; "rps"; ">="; 0.95),
     row(17; "GET /auth/profile p50, receivers refuse vs off"; "export"; "off"; "refused"; "p50_ms"; "<="; 1.05),
-    row(17; "GET /auth/profile p99, receivers refuse vs off"; "export"; "off"; "refused"; "p99_ms"; "<="; 1.05)
+    row(17; "GET /auth/profile p99, receivers refuse vs off"; "export"; "off"; "refused"; "p99_ms"; "<="; 1.05),
+    row(10; "(info) GET /health server CPU per request, current vs \($base)"; "health"; "A"; "B"; "cpu_us"; "info"; null),
+    row(10; "(info) GET /auth/profile server CPU per request, current vs \($base)"; "profile"; "A"; "B"; "cpu_us"; "info"; null),
+    row(17; "(info) GET /auth/profile server CPU per request, exporting on vs off"; "export"; "off"; "on"; "cpu_us"; "info"; null),
+    row(17; "(info) GET /auth/profile server CPU per request, receivers hang vs off"; "export"; "off"; "hung"; "cpu_us"; "info"; null),
+    row(17; "(info) GET /auth/profile server CPU per request, receivers refuse vs off"; "export"; "off"; "refused"; "cpu_us"; "info"; null)
   ],
   sides: ([$runs[] | {claim, side}] | unique
           | map(. + side(.claim; .side))),

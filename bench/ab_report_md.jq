@@ -15,8 +15,8 @@ def fmt: if . == null then "-" else tostring end;
     + (if .op == "info" then "- | -" else "\(.op) \(.bound) | " + (if .met then "met" else "MISSED" end) end)
     + (if .errors > 0 then " (\(.errors) errors)" else "" end) + " |"] | join("\n"))
 + "\n\n## Each side (medians; req/s of every round)\n\n"
-+ "| scenario | side | req/s | p50 ms | p99 ms | non-2xx + timeouts | socket errors | req/s per round |\n|---|---|---|---|---|---|---|---|\n"
++ "| scenario | side | req/s | p50 ms | p99 ms | server CPU µs/req | non-2xx + timeouts | socket errors | req/s per round |\n|---|---|---|---|---|---|---|---|---|\n"
 + ([.sides[] |
-    "| \(.claim) | \(.side) | \(.rps | fmt) | \(.p50_ms | fmt) | \(.p99_ms | fmt) | \(.errors) | \(.socket_errors) | \(.per_round_rps | map(tostring) | join(", ")) |"]
+    "| \(.claim) | \(.side) | \(.rps | fmt) | \(.p50_ms | fmt) | \(.p99_ms | fmt) | \(.cpu_us | fmt) | \(.errors) | \(.socket_errors) | \(.per_round_rps | map(tostring) | join(", ")) |"]
    | join("\n"))
 + "\n"
