@@ -6,7 +6,8 @@
 # version grows by one per INSERT statement that adds a live lead, one
 # lead_alert mail per lead and notified admin while mail is on (none while
 # off), and an assignment still queues its lead_assigned mail.  Mail state
-# is changed only inside transactions that roll back.
+# is changed only inside transactions that roll back.  The booking checks
+# of sql/0056 are PL/pgSQL and answer as before.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -19,6 +20,20 @@ is db(q{SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger
         WHERE tgrelid = 'leads'::regclass AND NOT tgisinternal
           AND tgtype & 4 <> 0}),
     'leads_insert_tally', 'one INSERT trigger on leads (no per-row trigger)';
+
+# sql/0056: the booking's checks keep their plans (SQL functions with a
+# sub-select are never inlined and were planned on every call)
+is db(q{SELECT string_agg(p.proname || ':' || l.lanname, ',' ORDER BY p.proname)
+        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+        WHERE p.proname IN ('lcrm_is_time_zone', 'lcrm_is_consultant',
+                            'lcrm_booking_problem')}),
+    'lcrm_booking_problem:plpgsql,lcrm_is_consultant:plpgsql,'
+    . 'lcrm_is_time_zone:plpgsql', 'booking checks are PL/pgSQL';
+is db(q{SELECT lcrm_is_time_zone('UTC') || ',' || lcrm_is_time_zone('Europe/Paris')
+        || ',' || lcrm_is_time_zone('Mars/Olympus') || ','
+        || lcrm_is_consultant(CAST(:'p1' AS uuid)) || ','
+        || lcrm_is_consultant(gen_random_uuid())}, $admin->{id}),
+    'true,true,false,true,false', 'booking checks: same answers';
 
 my $COUNTS = <<'SQL';
 WITH real AS (
