@@ -6,7 +6,8 @@
 # version grows by one per INSERT statement that adds a live lead, one
 # lead_alert mail per lead and notified admin while mail is on (none while
 # off), and an assignment still queues its lead_assigned mail.  Mail state
-# is changed only inside transactions that roll back.  The booking checks
+# is changed only inside transactions that roll back.  A session keeps one
+# shard of the counter rows (lcrm_lead_shard) across its transactions.  The booking checks
 # of sql/0056 are PL/pgSQL and answer as before.
 use strict;
 use warnings FATAL => 'all';
@@ -90,6 +91,29 @@ INSERT INTO leads (name, email, deleted_at) VALUES ('x', 'vd@ex.com', now());
 SELECT lcrm_lead_rollup_version() - v FROM v;
 ROLLBACK;
 SQL
+}
+
+{   # one shard per session: three transactions of one session, one shard
+    my $owner = make_user(role => 'ADMIN');
+    db(<<'SQL', $TAG, $owner->{id});
+INSERT INTO leads (name, email, user_id) VALUES (:'p1', 's1@ex.com', CAST(:'p2' AS uuid));
+INSERT INTO leads (name, email, user_id) VALUES (:'p1', 's2@ex.com', CAST(:'p2' AS uuid));
+BEGIN;
+INSERT INTO leads (name, email, user_id) VALUES (:'p1', 's3@ex.com', CAST(:'p2' AS uuid));
+UPDATE leads SET status = 'CONTACTED' WHERE email = 's2@ex.com' AND name = :'p1';
+COMMIT;
+SQL
+    is db(q{SELECT count(DISTINCT shard) || ':' || sum(n) FROM lead_counts
+            WHERE dim = 'owner' AND key = :'p1'}, $owner->{id}),
+        '1:3', "a session's transactions write one shard (not one per transaction)";
+    is db(q{SELECT count(DISTINCT shard) FROM lead_rollup r
+            WHERE r.lvl = 'a' AND r.n <> 0 AND r.shard = (
+                SELECT shard FROM lead_counts
+                WHERE dim = 'owner' AND key = :'p1' LIMIT 1)}, $owner->{id}),
+        1, '... and the rollups the same shard';
+    is db('SELECT lcrm_lead_shard() = lcrm_lead_shard()'
+          . " AND lcrm_lead_shard() BETWEEN 0 AND 63"), 't',
+        'lcrm_lead_shard: stable in a session, 0..63';
 }
 
 my $ALERTS = <<'SQL';
