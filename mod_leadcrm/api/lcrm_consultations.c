@@ -19,6 +19,7 @@
 #include "lcrm_http.h"
 #include "lcrm_json.h"
 #include "lcrm_list.h"
+#include "lcrm_listcache.h"
 #include "lcrm_parse.h"
 #include "lcrm_private.h"
 #include "lcrm_query.h"
@@ -55,9 +56,10 @@ static const char *const sql_get =
     "SELECT lcrm_consultation_json(c) FROM consultations c"
     " WHERE c.id = CAST(%s AS uuid)"
     " AND (CAST(%s AS boolean) OR c.user_id = CAST(%s AS uuid))";
+/* the answer, and when time alone may change it (sql/0051) */
 static const char *const sql_availability =
-    "SELECT lcrm_consultation_availability(CAST(%s AS date),"
-    " CAST(%s AS integer), CAST(%s AS uuid), " RULES_SQL ")";
+    "SELECT body, until_us::text FROM lcrm_consultation_availability_until("
+    "CAST(%s AS date), CAST(%s AS integer), CAST(%s AS uuid), " RULES_SQL ")";
 
 
 /* What a USER may send: a reschedule or a cancellation. */
@@ -320,26 +322,39 @@ static int availability_args(lcrm_ctx_t *ctx, const char **args)
     return 0;
 }
 
+/*
+ * LeadCRMCache: the answer depends on the date, duration, consultant and
+ * rules (all in args), the consultations and consultants (list version
+ * 'c') and the clock, so it is stored with the instant from which time
+ * alone may change it (sql/0051's lcrm_consultation_availability_until).
+ */
 static int consultation_availability(lcrm_ctx_t *ctx)
 {
-    const char *args[3 + NRULES], *json;
+    const char *args[3 + NRULES];
+    lcrm_listcache_t lc;
+    lcrm_row_t row;
     lcrm_db_rc_e rc;
 
     if (availability_args(ctx, args)) {
         return OK;
     }
     rules_args(ctx, args + 3);
-    rc = lcrm_db_value(lcrm_db(ctx->r), sql_availability, 3 + NRULES, args,
-                       &json);
+    if (lcrm_listcache_lookup(ctx, &lc, LCRM_LISTCACHE_CONSULTATIONS,
+                              "availability", 0, 1, 3 + NRULES, args)) {
+        return OK;
+    }
+    rc = lcrm_db_row(lcrm_db(ctx->r), sql_availability, 3 + NRULES, args,
+                     &row);
     if (rc != LCRM_DB_OK) {
         return lcrm_ctx_db_problem(ctx, (int)rc);
     }
-    if (!json) {
+    if (!row.cols[0]) {
         return bad_query(ctx, "consultantId",
                          "is not an active administrator");
     }
+    lcrm_listcache_store_until(ctx, &lc, row.cols[0], row.cols[1]);
     lcrm_no_store(ctx->r);
-    return lcrm_respond_json(ctx->r, HTTP_OK, json);
+    return lcrm_respond_json(ctx->r, HTTP_OK, row.cols[0]);
 }
 
 /* ---- lists and reads ---------------------------------------------------- */
@@ -406,6 +421,7 @@ static int consultation_list(lcrm_ctx_t *ctx)
         lcrm_list_scope(&l, " AND c.user_id = CAST(%s AS uuid)",
                         ctx->caller->user_id);
     }
+    lcrm_list_cache(&l, LCRM_LISTCACHE_CONSULTATIONS);
     return lcrm_list_respond(&l);
 }
 

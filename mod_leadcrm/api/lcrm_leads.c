@@ -33,6 +33,7 @@
 #include "lcrm_http.h"
 #include "lcrm_json.h"
 #include "lcrm_list.h"
+#include "lcrm_listcache.h"
 #include "lcrm_private.h"
 #include "lcrm_query.h"
 #include "lcrm_role.h"
@@ -387,6 +388,7 @@ static int lead_list(lcrm_ctx_t *ctx)
         return OK;
     }
     list_scope(&l, ctx);
+    lcrm_list_cache(&l, LCRM_LISTCACHE_LEADS);
     return lcrm_list_respond(&l);
 }
 

@@ -1,6 +1,7 @@
 /*
  * lcrm_cachekey: LeadCRMCache keys (see lcrm_cachekey.h): namespace,
- * data version, then a SHA-256 of the length-prefixed parameters.
+ * data version, then a SHA-256 of the length-prefixed parameters; and
+ * the framing of values that expire at a database time (availability).
  */
 #include "lcrm_cachekey.h"
 
@@ -43,4 +44,30 @@ const char *lcrm_cache_key(apr_pool_t *pool, const char *ns,
     }
     out[2 * mdlen] = '\0';
     return apr_pstrcat(pool, "lcrm:", ns, ":", version, ":", out, NULL);
+}
+
+const char *lcrm_cache_frame(apr_pool_t *pool, apr_int64_t until_us,
+                             const char *body)
+{
+    return apr_psprintf(pool, "%" APR_INT64_T_FMT "\n%s", until_us, body);
+}
+
+const char *lcrm_cache_unframe(const char *value, apr_int64_t now_us)
+{
+    const char *p = value;
+    apr_int64_t until = 0;
+
+    if (!value || *p < '0' || *p > '9') {
+        return NULL;
+    }
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (until > (APR_INT64_MAX - 9) / 10) {
+            return NULL;
+        }
+        until = until * 10 + (*p - '0');
+    }
+    if (*p != '\n' || p - value > 19 || now_us >= until) {
+        return NULL;
+    }
+    return p + 1;
 }

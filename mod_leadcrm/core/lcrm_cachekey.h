@@ -23,4 +23,19 @@ const char *lcrm_cache_key(apr_pool_t *pool, const char *ns,
                            const char *version, const char *const *parts,
                            int n);
 
+/*
+ * A value that stays good only while the database clock is before
+ * until_us (microseconds since the epoch): "<until_us>\n" then body.
+ * Allocated from pool.
+ */
+const char *lcrm_cache_frame(apr_pool_t *pool, apr_int64_t until_us,
+                             const char *body);
+
+/*
+ * The body of framed value when now_us (the database clock, read in the
+ * request) is before its until_us; NULL when it has expired or value is
+ * not a framed value.  Points into value.
+ */
+const char *lcrm_cache_unframe(const char *value, apr_int64_t now_us);
+
 #endif

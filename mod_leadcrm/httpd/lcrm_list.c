@@ -19,6 +19,7 @@
 #include "lcrm_http.h"
 #include "lcrm_db.h"
 #include "lcrm_json.h"
+#include "lcrm_listcache.h"
 #include "lcrm_private.h"
 #include "lcrm_validate.h"
 
@@ -681,18 +682,62 @@ static const char *envelope(lcrm_list_t *l, const lcrm_row_t *row,
         exact_count || total < LCRM_LIST_COUNT_CAP ? "true" : "false", nc);
 }
 
+void lcrm_list_cache(lcrm_list_t *l, char kind)
+{
+    l->cache = kind;
+}
+
+/*
+ * Everything the answer depends on besides the data: the endpoint, the
+ * statement and its arguments (filters, visibility, sort, page, limit,
+ * cursor keys), the page number, the filters as sent (the next cursor
+ * carries them) and the key that signs cursors (as a cursor it signed).
+ */
+static int cache_lookup(lcrm_list_t *l, lcrm_listcache_t *lc,
+                        const char *sql)
+{
+    const lcrm_key_t *key = l->ctx->sc->key;
+    const apr_array_header_t *used = apr_table_elts(l->used);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)used->elts;
+    int n = 0, i, max = 5 + l->args->nelts + 2 * used->nelts;
+    const char **parts = apr_palloc(l->pool, sizeof(char *) * (apr_size_t)max);
+
+    parts[n++] = l->def->endpoint;
+    parts[n++] = sql;
+    parts[n++] = i64(l->pool, l->page.page);
+    parts[n++] = l->cursor ? "cursor" : "page";
+    parts[n++] = lcrm_cursor_sign(l->pool, key->bytes, key->len,
+                                  "LeadCRMCache", l->def->endpoint);
+    for (i = 0; i < l->args->nelts; i++) {
+        parts[n++] = APR_ARRAY_IDX(l->args, i, const char *);
+    }
+    for (i = 0; i < used->nelts; i++) {
+        parts[n++] = e[i].key;
+        parts[n++] = e[i].val;
+    }
+    return lcrm_listcache_lookup(l->ctx, lc, l->cache, "list", 1, 0, n,
+                                 parts);
+}
+
 int lcrm_list_respond(lcrm_list_t *l)
 {
     request_rec *r = l->ctx->r;
     lcrm_row_t row;
     lcrm_db_rc_e rc;
+    lcrm_listcache_t lc;
     int exact = 0;
-    const char *sql = page_sql(l, &exact);
+    const char *sql = page_sql(l, &exact), *body;
 
+    lc.key = NULL;
+    if (l->cache && cache_lookup(l, &lc, sql)) {
+        return OK;
+    }
     if ((rc = lcrm_db_row(lcrm_db(r), sql, l->args->nelts,
                           (const char *const *)l->args->elts, &row))) {
         return lcrm_ctx_db_problem(l->ctx, (int)rc);
     }
+    body = envelope(l, &row, exact);
+    lcrm_listcache_store(l->ctx, &lc, body);
     lcrm_no_store(r);
-    return lcrm_respond_json(r, HTTP_OK, envelope(l, &row, exact));
+    return lcrm_respond_json(r, HTTP_OK, body);
 }

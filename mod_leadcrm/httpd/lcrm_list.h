@@ -115,6 +115,7 @@ typedef struct lcrm_list {
     int cursor;                    /* 1: a cursor was given */
     int narrow;                    /* 1: a search (lcrm_list_search) is in
                                     * use: see page_sql in lcrm_list.c */
+    char cache;                    /* LeadCRMCache version kind, or 0 */
 } lcrm_list_t;
 
 /*
@@ -151,6 +152,13 @@ const char *lcrm_list_batch_sql(lcrm_list_t *l, apr_pool_t *pool,
 /* Sets the batch position: keys[0..nkeys) as text, NULL = SQL NULL; the
  * strings must outlive the next lcrm_list_batch_sql call. */
 void lcrm_list_after(lcrm_list_t *l, const char *const *keys);
+
+/*
+ * Lets lcrm_list_respond answer from LeadCRMCache (httpd/lcrm_listcache.h)
+ * under list version kind (LCRM_LISTCACHE_LEADS, ...): only for a list
+ * whose every rendered byte is covered by that version.
+ */
+void lcrm_list_cache(lcrm_list_t *l, char kind);
 
 /* Runs the page and answers 200 (no-store), or 5xx; returns OK. */
 int lcrm_list_respond(lcrm_list_t *l);

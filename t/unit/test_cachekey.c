@@ -41,10 +41,30 @@ static void test_distinct(void)
                      key("stats", "1", "x", NULL)) != 0);
 }
 
+static void test_frame(void)
+{
+    const char *v = lcrm_cache_frame(lcrm_test_pool, 1700000000000000,
+                                     "{\"slots\":[]}");
+
+    LCRM_ASSERT_STR(v, "1700000000000000\n{\"slots\":[]}");
+    LCRM_ASSERT_STR(lcrm_cache_unframe(v, 1699999999999999),
+                    "{\"slots\":[]}");
+    /* expired at until_us itself and after */
+    CU_ASSERT_PTR_NULL(lcrm_cache_unframe(v, 1700000000000000));
+    CU_ASSERT_PTR_NULL(lcrm_cache_unframe(v, 1700000000000001));
+    /* not framed values */
+    CU_ASSERT_PTR_NULL(lcrm_cache_unframe("{\"slots\":[]}", 0));
+    CU_ASSERT_PTR_NULL(lcrm_cache_unframe("12{}", 0));
+    CU_ASSERT_PTR_NULL(lcrm_cache_unframe("", 0));
+    CU_ASSERT_PTR_NULL(lcrm_cache_unframe(NULL, 0));
+    CU_ASSERT_PTR_NULL(lcrm_cache_unframe("99999999999999999999999\n{}", 0));
+}
+
 void lcrm_test_register_cachekey(void)
 {
     CU_pSuite s = lcrm_test_suite("cachekey");
 
     LCRM_TEST(s, test_stable);
     LCRM_TEST(s, test_distinct);
+    LCRM_TEST(s, test_frame);
 }
