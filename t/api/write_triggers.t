@@ -17,10 +17,14 @@ use LeadCRM::Test;
 my $admin = make_user(role => 'ADMIN');
 my $TAG = 'wtr' . $$ . 'z' . int(rand(1_000_000));
 
-is db(q{SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger
+# INSERT triggers on leads: the tally and the list cache's version (0051),
+# both per statement (tgtype bit 0 = ROW, bit 2 = INSERT)
+is db(q{SELECT string_agg(tgname || ':' || (tgtype & 1)::text, ','
+                          ORDER BY tgname) FROM pg_trigger
         WHERE tgrelid = 'leads'::regclass AND NOT tgisinternal
           AND tgtype & 4 <> 0}),
-    'leads_insert_tally', 'one INSERT trigger on leads (no per-row trigger)';
+    'leads_insert_tally:0,leads_list_version:0',
+    'one INSERT tally trigger on leads (no per-row trigger)';
 
 # sql/0056: the booking's checks keep their plans (SQL functions with a
 # sub-select are never inlined and were planned on every call)
