@@ -44,11 +44,16 @@ void lcrm_no_store(request_rec *r)
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
 }
 
+/* set once read_body started: its failure (a timeout, a broken chunk) is
+ * never followed by a second read */
+#define NOTE_BODY_READ "leadcrm-body-read"
+
 void lcrm_settle_body(request_rec *r)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
 
-    if (r->main || (!cl && !r->read_chunked
+    if (r->main || apr_table_get(r->notes, NOTE_BODY_READ)
+        || (!cl && !r->read_chunked
                     && !apr_table_get(r->headers_in, "Transfer-Encoding"))) {
         return;
     }
@@ -251,6 +256,7 @@ static int read_body(request_rec *r, apr_int64_t limit, char **buf,
     long n;
     int rc;
 
+    apr_table_setn(r->notes, NOTE_BODY_READ, "1");
     if (cl && apr_atoi64(cl) > limit) {
         return set_problem(p, "payload_too_large", "request body too large");
     }
