@@ -211,8 +211,13 @@ int lcrm_authn_check(request_rec *r)
         /* httpd's error path answers; the error filter below writes this
          * problem as the body, and mod_headers' "always" headers apply */
         apr_table_setn(r->notes, LCRM_NOTE_PROBLEM_CODE, problem);
-        return !strcmp(problem, "service_unavailable")
-                   ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED;
+        if (!strcmp(problem, "service_unavailable")) {
+            /* httpd closes after a 503: read the body first, so that it
+             * never lands on a closing socket (a reset, lcrm_http.h) */
+            lcrm_settle_body(r);
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+        return HTTP_UNAUTHORIZED;
     }
     r->user = (char *)caller->user_id;
     return OK;

@@ -3,6 +3,7 @@
  */
 #include "lcrm_http.h"
 #include "lcrm_authn.h"
+#include "lcrm_config.h"
 #include "lcrm_cors.h"
 #include "lcrm_private.h"
 #include "lcrm_fields.h"
@@ -43,9 +44,33 @@ void lcrm_no_store(request_rec *r)
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
 }
 
+/* set once read_body started: its failure (a timeout, a broken chunk) is
+ * never followed by a second read */
+#define NOTE_BODY_READ "leadcrm-body-read"
+
+void lcrm_settle_body(request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+
+    if (r->main || apr_table_get(r->notes, NOTE_BODY_READ)
+        || (!cl && !r->read_chunked
+                    && !apr_table_get(r->headers_in, "Transfer-Encoding"))) {
+        return;
+    }
+    if (cl && apr_atoi64(cl) > lcrm_conf_max_body(lcrm_dconf(r))) {
+        return;   /* a 413's body: never read on purpose */
+    }
+    /* a no-op once the body was read (the input filter answers EOS) */
+    ap_discard_request_body(r);
+}
+
 int lcrm_respond_json(request_rec *r, int status, const char *body)
 {
     apr_size_t len = strlen(body);
+    if (ap_status_drops_connection(status)
+        && status != HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        lcrm_settle_body(r);
+    }
     r->status = status;
     ap_set_content_type(r, status >= 400 ? "application/problem+json"
                                          : "application/json");
@@ -231,6 +256,7 @@ static int read_body(request_rec *r, apr_int64_t limit, char **buf,
     long n;
     int rc;
 
+    apr_table_setn(r->notes, NOTE_BODY_READ, "1");
     if (cl && apr_atoi64(cl) > limit) {
         return set_problem(p, "payload_too_large", "request body too large");
     }

@@ -54,7 +54,22 @@ json_object *lcrm_problem_object(request_rec *r, const char *code,
 int lcrm_problem_fields(request_rec *r, const char *code, const char *detail,
                         apr_array_header_t *errors);
 
-/* Writes body (JSON text) with status; returns OK. */
+/*
+ * Reads and discards a request body nobody has read yet, when it is
+ * declared (Content-Length or chunked) and no larger than
+ * LeadCRMMaxBodySize, before an answer whose status makes httpd close the
+ * connection (503, 400, 500...: ap_status_drops_connection).  Otherwise the
+ * body reaches a socket in lingering close, and httpd's listener, finding
+ * no idle worker, closes it with those bytes unread: the kernel then sends
+ * a reset, and a client still writing its body or reading its answer sees
+ * ECONNRESET/EPIPE instead of the 503 (issue 10, item 17).  Called before
+ * r->status is set to such a status (ap_discard_request_body is a no-op
+ * after).
+ */
+void lcrm_settle_body(request_rec *r);
+
+/* Writes body (JSON text) with status; returns OK.  Settles an unread
+ * body first when status closes the connection (lcrm_settle_body). */
 int lcrm_respond_json(request_rec *r, int status, const char *body);
 
 /* Writes a json-c value with status; returns OK. */
